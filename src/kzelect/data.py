@@ -1,0 +1,114 @@
+"""The curated data as a whole: records, source texts, located quotes, deprecations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .errors import DataError, Problem
+from .records import ID_PATTERN, Cite, Record, parse_file, read_records
+from .sources import SourceText, Span, find_quote, load_text, normalize, quote_problem, read_checksums
+
+STATEMENT_KINDS = ("assessment", "claim")
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    id: str
+    replaced_by: str
+    note: str
+    file: str
+    line: int
+
+
+@dataclass
+class CuratedData:
+    records: list[Record]
+    texts: dict[str, SourceText]  # source record id -> text
+    spans: dict[tuple[str, Cite], Span] = field(default_factory=dict)  # (record id, cite) -> span
+    deprecations: list[Deprecation] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Record]:
+        return {r.id: r for r in self.records}
+
+
+def load_data(records_dir: Path = paths.RECORDS, texts_dir: Path = paths.SOURCE_TEXTS,
+              deprecated: Path = paths.DEPRECATED) -> CuratedData:
+    """Load and check everything the build reads; raise DataError listing every problem."""
+    problems: list[Problem] = []
+    records = read_records(records_dir, problems)
+    texts = _load_texts(records, texts_dir, problems)
+    data = CuratedData(records, texts)
+    for record in records:
+        for cite in record.cites:
+            text = texts.get(cite.source)
+            if text is None:
+                continue
+            span, why = find_quote(text, cite.quote)
+            if span is None:
+                problems.append(quote_problem(record.file, cite.line, record.id, cite.source, cite.quote, why))
+            else:
+                data.spans[(record.id, cite)] = span
+        _check_statement(record, problems)
+    data.deprecations = _load_deprecations(deprecated, {r.id for r in records}, problems)
+    if problems:
+        raise DataError(problems)
+    return data
+
+
+def _load_texts(records, texts_dir: Path, problems) -> dict[str, SourceText]:
+    try:
+        checksums = read_checksums(texts_dir / "SHA256SUMS")
+    except (OSError, ValueError) as error:
+        problems.append(Problem(paths.relative(texts_dir / "SHA256SUMS"), 1, f"cannot read checksums: {error}",
+                                "restore the file (sha256sum *.txt > SHA256SUMS)"))
+        return {}
+    texts = {}
+    for record in records:
+        if record.kind.name != "source":
+            continue
+        try:
+            texts[record.id] = load_text(record.get("file"), checksums, texts_dir)
+        except (ValueError, UnicodeDecodeError) as error:
+            problems.append(Problem(record.file, record.lines.get("file", record.line), f"{record.id}: {error}",
+                                    "restore the text byte-for-byte from shared/seeds, or fix 'file:'"))
+    return texts
+
+
+def _check_statement(record: Record, problems) -> None:
+    """An assessment's or claim's statement must be words from one of its quotes."""
+    if record.kind.name not in STATEMENT_KINDS or "statement" not in record.values:
+        return
+    statement, _ = normalize(record.get("statement").strip())
+    if not any(statement in normalize(c.quote)[0] for c in record.cites):
+        problems.append(Problem(record.file, record.lines["statement"],
+                                f"{record.id}: 'statement' is not inside any of its cited quotes",
+                                "copy the statement's words from one of the quotes under 'cites:'"))
+
+
+def _load_deprecations(path: Path, ids: set[str], problems) -> list[Deprecation]:
+    if not path.exists():
+        return []
+    name = paths.relative(path)
+    out = []
+    for item in parse_file(path, problems):
+        line = item.line
+        old, new = item.get("id"), item.get("replacedBy")
+        unknown = set(item) - {"id", "replacedBy", "note"}
+        if unknown:
+            problems.append(Problem(name, line, f"unknown field(s) {sorted(unknown)} in a deprecation",
+                                    "use only id, replacedBy, note"))
+        if not (isinstance(old, str) and ID_PATTERN.match(old)):
+            problems.append(Problem(name, line, f"deprecation without a valid id: {old!r}", "write 'id: kind/slug'"))
+            continue
+        if old in ids:
+            problems.append(Problem(name, line, f"{old} is deprecated but still a record",
+                                    "remove the record, or remove the deprecation"))
+        if new not in ids:
+            problems.append(Problem(name, line, f"{old}: replacedBy '{new}' is not a record",
+                                    "point replacedBy at an existing record id"))
+            continue
+        out.append(Deprecation(old, new, str(item.get("note", "")), name, line))
+    return out
+

@@ -1,0 +1,41 @@
+"""Namespaces and prefix bindings, in one place."""
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+BASE = "https://w3id.org/kzelect/"
+KZE = Namespace(BASE + "ontology#")
+ID = Namespace(BASE + "id/")
+ONTOLOGY_IRI = BASE + "ontology"
+SCHEMA = Namespace("https://schema.org/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+PREFIXES = {
+    "kze": KZE,
+    "id": ID,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "owl": OWL,
+    "skos": SKOS,
+    "schema": SCHEMA,
+    "org": ORG,
+    "prov": PROV,
+    "oa": OA,
+    "dct": DCTERMS,
+    "sh": SH,
+}
+
+
+def bind_prefixes(graph):
+    """Bind the project's prefixes on an rdflib graph (replacing rdflib's defaults)."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """PREFIX declarations for every project prefix, for SPARQL text."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
