@@ -32,13 +32,19 @@ def main():
     """
 
 
+DATA_OPTION = click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                           default=paths.DATA, show_default=True,
+                           help="Data folder (records/, sources/, deprecated.yaml).")
+
+
 @main.command()
-def check():
+@DATA_OPTION
+def check(data_dir: Path):
     """Check the data files and their quotes, without building (fast)."""
     from .data import load_data
 
     try:
-        data = load_data()
+        data = load_data(data_dir)
     except KzelectError as error:
         raise UserError(error) from error
     cites = sum(len(r.cites) for r in data.records)
@@ -48,12 +54,13 @@ def check():
 @main.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=paths.DEFAULT_OUT,
               show_default=True, help="Folder to write the exports into.")
-def build(out: Path):
+@DATA_OPTION
+def build(out: Path, data_dir: Path):
     """Read the data, verify the quotes, build and validate the graph, write the exports."""
     from .build import build as run_build
 
     try:
-        result = run_build(out)
+        result = run_build(out, data_dir)
     except KzelectError as error:
         raise UserError(error) from error
     for name in result.files:
@@ -63,7 +70,8 @@ def build(out: Path):
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]):
+@DATA_OPTION
+def validate(files: tuple[Path, ...], data_dir: Path):
     """Validate the project's data, or the RDF FILES given, against the shapes.
 
     Exit 0 conforms, 1 violations, 2 unreadable input.
@@ -71,7 +79,7 @@ def validate(files: tuple[Path, ...]):
     from .validate import validate_data, validate_files
 
     try:
-        report = validate_files(list(files)) if files else validate_data()
+        report = validate_files(list(files)) if files else validate_data(data_dir)
     except KzelectError as error:
         raise UserError(error) from error
     click.echo(report.text())

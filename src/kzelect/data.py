@@ -33,12 +33,11 @@ class CuratedData:
         return {r.id: r for r in self.records}
 
 
-def load_data(records_dir: Path = paths.RECORDS, texts_dir: Path = paths.SOURCE_TEXTS,
-              deprecated: Path = paths.DEPRECATED) -> CuratedData:
-    """Load and check everything the build reads; raise DataError listing every problem."""
+def load_data(data_dir: Path = paths.DATA) -> CuratedData:
+    """Load and check everything the build reads from ``data_dir``; raise DataError listing every problem."""
     problems: list[Problem] = []
-    records = read_records(records_dir, problems)
-    texts = _load_texts(records, texts_dir, problems)
+    records = read_records(data_dir / "records", problems)
+    texts = _load_texts(records, data_dir / "sources", problems)
     data = CuratedData(records, texts)
     for record in records:
         for cite in record.cites:
@@ -51,7 +50,7 @@ def load_data(records_dir: Path = paths.RECORDS, texts_dir: Path = paths.SOURCE_
             else:
                 data.spans[(record.id, cite)] = span
         _check_statement(record, problems)
-    data.deprecations = _load_deprecations(deprecated, {r.id for r in records}, problems)
+    data.deprecations = _load_deprecations(data_dir / "deprecated.yaml", {r.id for r in records}, problems)
     if problems:
         raise DataError(problems)
     return data
@@ -105,9 +104,9 @@ def _load_deprecations(path: Path, ids: set[str], problems) -> list[Deprecation]
         if old in ids:
             problems.append(Problem(name, line, f"{old} is deprecated but still a record",
                                     "remove the record, or remove the deprecation"))
-        if new not in ids:
+        if new not in ids and not (isinstance(new, str) and new.startswith("quote/")):
             problems.append(Problem(name, line, f"{old}: replacedBy '{new}' is not a record",
-                                    "point replacedBy at an existing record id"))
+                                    "point replacedBy at an existing record id (or quote/... URI)"))
             continue
         out.append(Deprecation(old, new, str(item.get("note", "")), name, line))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from .data import CuratedData, Deprecation
@@ -148,10 +148,3 @@ def build_graph(data: CuratedData) -> Graph:
         for triple in triples:
             graph.add(triple)
     return graph
-
-
-def subjects_published(graph: Graph) -> set[str]:
-    """Every URI under id/ that the graph describes (fragment URIs excluded)."""
-    return {str(s) for s in graph.subjects(unique=True)
-            if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)
-            and not isinstance(s, BNode)}

@@ -17,6 +17,7 @@ PUBLISHED_URIS = DATA / "published-uris.txt"
 DEPRECATED = DATA / "deprecated.yaml"
 ONTOLOGY = ROOT / "ontology" / "kzelect.ttl"
 SHAPES = ROOT / "shapes" / "kzelect.shapes.ttl"
+CHECKS = ROOT / "shapes" / "checks"
 QUERIES = Path(__file__).resolve().parent / "queries"
 DEFAULT_OUT = Path("dist")
 

@@ -25,7 +25,8 @@ CITE_KEYS = ("source", "quote")
 class Cite:
     source: str
     quote: str
-    line: int
+    line: int  # the line of the quote
+    source_line: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -73,6 +74,11 @@ def _construct_mapping(loader, node):
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay text (checked by the date field type), so an impossible date is a located problem.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def data_files(folder: Path = paths.RECORDS) -> list[Path]:
@@ -87,7 +93,8 @@ def parse_file(path: Path, problems: list[Problem]) -> list[_Mapping]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
-        problems.append(Problem(name, line, f"YAML syntax error: {error.problem or error}",
+        context = f" ({error.context} at line {error.context_mark.line + 1})" if error.context_mark else ""
+        problems.append(Problem(name, line, f"YAML syntax error: {error.problem or error}{context}",
                                 "correct the YAML syntax at this line (indentation, quotes, colons)"))
         return []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
@@ -208,7 +215,8 @@ def _check_cites(record_id, kind, value, line, mapping, problem) -> list[Cite]:
         if not isinstance(quote, str) or not quote.strip():
             problem(item_line, f"{record_id}: citation without a quote", "add 'quote: \"...\"' copied from the source")
             continue
-        cites.append(Cite(source, quote, item_line))
+        cites.append(Cite(source, quote, item.key_lines.get("quote", item_line),
+                          item.key_lines.get("source", item_line)))
     return cites
 
 
@@ -309,5 +317,5 @@ def _check_ids_and_refs(records: list[Record], problems: list[Problem]) -> None:
                                             _suggest(target, [i for i in first if kind_of(i) in spec.kinds])))
         for cite in record.cites:
             if cite.source not in first or kind_of(cite.source) != "source":
-                problems.append(Problem(record.file, cite.line, f"{record.id}: citation of unknown source '{cite.source}'",
+                problems.append(Problem(record.file, cite.source_line, f"{record.id}: citation of unknown source '{cite.source}'",
                                         _suggest(cite.source, [i for i in first if kind_of(i) == "source"])))

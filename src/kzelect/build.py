@@ -1,0 +1,60 @@
+"""The build: data -> checked records -> graph -> validation -> exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from . import export, paths
+from .data import CuratedData, load_data
+from .errors import EXIT_INVALID, KzelectError
+from .graph import build_dataset, build_graph, uri
+from .validate import Report, validate
+
+
+class ValidationFailed(KzelectError):
+    exit_code = EXIT_INVALID
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(report.text())
+
+
+@dataclass
+class Assembled:
+    data: CuratedData
+    graph: Graph
+    dataset: Dataset
+    report: Report
+
+
+@dataclass
+class BuildResult:
+    files: list[str]
+    triples: int
+    records: int
+
+
+def locations(data: CuratedData) -> dict[str, str]:
+    """Each record's URI -> its data file and line."""
+    return {str(uri(r.id)): f"{r.file}:{r.line}" for r in data.records}
+
+
+def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
+    """Load, build and validate; with ``check``, raise if the graph violates the shapes."""
+    data = load_data(data_dir)
+    graph, dataset = build_graph(data), build_dataset(data)
+    report = validate(graph, locations=locations(data))
+    if check and not report.conforms:
+        raise ValidationFailed(report)
+    return Assembled(data, graph, dataset, report)
+
+
+def build(out: Path, data_dir: Path = paths.DATA) -> BuildResult:
+    """Build everything in memory; write the exports only if all of it succeeded."""
+    assembled = assemble(data_dir)
+    files = export.render(assembled.graph, assembled.dataset)
+    export.write(files, out)
+    return BuildResult(sorted(files), len(assembled.graph), len(assembled.data.records))

@@ -1,0 +1,97 @@
+"""Serialising the graph: Turtle, JSON-LD (own inline context), N-Triples, TriG; byte-stable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from . import paths
+from .namespaces import PREFIXES
+
+TURTLE, JSONLD, NTRIPLES, TRIG = "kzelect.ttl", "kzelect.jsonld", "kzelect.nt", "kzelect.trig"
+CONTEXT, ONTOLOGY, SHAPES, MANIFEST = "context.jsonld", "ontology.ttl", "shapes.ttl", "SHA256SUMS"
+
+
+def context() -> dict:
+    """The JSON-LD context: the project's prefixes, nothing remote."""
+    return {"@context": {prefix: str(ns) for prefix, ns in PREFIXES.items()}}
+
+
+def to_ntriples(graph: Graph) -> bytes:
+    lines = graph.serialize(format="nt", encoding="utf-8").splitlines(keepends=True)
+    return b"".join(sorted(line for line in lines if line.strip()))
+
+
+def to_turtle(graph: Graph) -> bytes:
+    return graph.serialize(format="turtle", encoding="utf-8")
+
+
+def to_trig(dataset: Dataset) -> bytes:
+    return dataset.serialize(format="trig", encoding="utf-8")
+
+
+def to_jsonld(graph: Graph) -> bytes:
+    """Compact JSON-LD with the inline context, nodes and values in a stable order."""
+    ctx = context()["@context"]
+    document = json.loads(graph.serialize(format="json-ld", context=ctx, auto_compact=True))
+    nodes = document.get("@graph", [document] if "@id" in document else [])
+    nodes = sorted((_sorted_values(n) for n in nodes), key=lambda n: n.get("@id", ""))
+    return _dump({"@context": ctx, "@graph": nodes})
+
+
+def _sorted_values(node):
+    if isinstance(node, dict):
+        return {key: _sorted_values(value) for key, value in sorted(node.items())}
+    if isinstance(node, list):
+        items = [_sorted_values(v) for v in node]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return node
+
+
+def _dump(document) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def render(graph: Graph, dataset: Dataset) -> dict[str, bytes]:
+    """Every output file's bytes, before anything is written."""
+    files = {
+        TURTLE: to_turtle(graph),
+        JSONLD: to_jsonld(graph),
+        NTRIPLES: to_ntriples(graph),
+        TRIG: to_trig(dataset),
+        CONTEXT: _dump(context()),
+        ONTOLOGY: paths.ONTOLOGY.read_bytes(),
+        SHAPES: paths.SHAPES.read_bytes(),
+    }
+    for check in sorted(paths.CHECKS.glob("*-violation.rq")):
+        files[f"checks/{check.name}"] = check.read_bytes()
+    files[MANIFEST] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                              for name, data in sorted(files.items())).encode("utf-8")
+    return files
+
+
+def write(files: dict[str, bytes], out: Path) -> None:
+    """Write every file to a temporary name first, then move each into place."""
+    out.mkdir(parents=True, exist_ok=True)
+    staged = []
+    try:
+        for name, data in sorted(files.items()):
+            final = out / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+            staged.append((temp, final))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        for temp, final in staged:
+            os.replace(temp, final)
+    finally:
+        for temp, _ in staged:
+            if os.path.exists(temp):
+                os.unlink(temp)

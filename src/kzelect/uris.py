@@ -1,0 +1,85 @@
+"""Published URIs: every URI the build publishes is in a committed list, and none disappears."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import URIRef
+
+from . import paths
+from .data import load_data
+from .graph import GRAPH_BASE, build_graph, triples_by_graph
+from .namespaces import ID
+
+
+@dataclass
+class UriReport:
+    new: list[str] = field(default_factory=list)  # published but not yet listed
+    missing: list[str] = field(default_factory=list)  # listed but gone without deprecation
+    dangling: list[str] = field(default_factory=list)  # deprecated, replacement not published
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not (self.new or self.missing or self.dangling)
+
+    def text(self) -> str:
+        lines = []
+        if self.missing:
+            lines.append(f"{len(self.missing)} published URI(s) disappeared without a deprecation record. "
+                         f"Fix: restore them, or add to {paths.relative(paths.DEPRECATED)} an entry "
+                         "'- id: kind/slug' with 'replacedBy: kind/slug':")
+            lines += [f"  {u}" for u in self.missing]
+        if self.dangling:
+            lines.append("deprecated URI(s) whose replacement is not published:")
+            lines += [f"  {u}" for u in self.dangling]
+        if self.new:
+            lines.append(f"{len(self.new)} URI(s) published but not in {paths.relative(paths.PUBLISHED_URIS)}. "
+                         "Fix: run 'kzelect uris --write' and commit the list:")
+            lines += [f"  {u}" for u in self.new]
+        if self.written:
+            lines.append(f"wrote {paths.relative(paths.PUBLISHED_URIS)}")
+        return "\n".join(lines) if lines else "ok: every published URI is listed and none has disappeared."
+
+
+def published(data=None) -> set[str]:
+    """Every URI under id/ the build publishes: described nodes and named graphs."""
+    data = data if data is not None else load_data()
+    graph = build_graph(data)
+    subjects = {str(s) for s in graph.subjects(unique=True)
+                if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)}
+    graphs = {str(GRAPH_BASE + name) for name in triples_by_graph(data)}
+    return subjects | graphs
+
+
+def read_list(path: Path = paths.PUBLISHED_URIS) -> set[str]:
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
+
+
+def compare(listed: set[str], data=None) -> UriReport:
+    data = data if data is not None else load_data()
+    now = published(data)
+    replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
+    return UriReport(new=sorted(now - listed), missing=sorted(listed - now),
+                     dangling=sorted(replaced - now))
+
+
+def check_published(path: Path = paths.PUBLISHED_URIS) -> UriReport:
+    return compare(read_list(path))
+
+
+def write_published(path: Path = paths.PUBLISHED_URIS) -> UriReport:
+    """Add newly published URIs to the list; never remove one (that needs a deprecation)."""
+    listed = read_list(path)
+    report = compare(listed)
+    header = ("# Every URI kzelect has published. Never delete a line: retire a URI with an entry in\n"
+              "# data/deprecated.yaml (owl:deprecated + dct:isReplacedBy). Extend with 'kzelect uris --write'.\n")
+    path.write_text(header + "".join(f"{u}\n" for u in sorted(listed | set(report.new))), encoding="utf-8")
+    report.new, report.written = [], True
+    return report
+
+

@@ -1,0 +1,119 @@
+"""The build: exports that two independent parsers read as one graph, byte-stable, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES
+from rdflib import Dataset, Graph
+from rdflib.compare import to_isomorphic
+
+from kzelect import export, paths
+from kzelect.cli import main
+
+FORMATS = {
+    export.TURTLE: ("turtle", pyoxigraph.RdfFormat.TURTLE),
+    export.NTRIPLES: ("nt", pyoxigraph.RdfFormat.N_TRIPLES),
+    export.JSONLD: ("json-ld", pyoxigraph.RdfFormat.JSON_LD),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    result = CliRunner().invoke(main, ["build", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def rdflib_triples(path: Path, fmt: str) -> set[tuple[str, str, str]]:
+    graph = Graph().parse(path, format=fmt)
+    return {(s.n3(), p.n3(), o.n3()) for s, p, o in graph}
+
+
+def oxigraph_graph(path: Path, fmt) -> Graph:
+    """Parse with pyoxigraph, then hand the triples to rdflib as N-Triples for comparison."""
+    quads = pyoxigraph.parse(path.read_bytes(), format=fmt)
+    text = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
+    return Graph().parse(data=text, format="nt")
+
+
+def test_build_writes_every_export(built):
+    expected = {export.TURTLE, export.JSONLD, export.NTRIPLES, export.TRIG, export.CONTEXT,
+                export.ONTOLOGY, export.SHAPES, export.MANIFEST}
+    assert expected <= {p.name for p in built.iterdir()}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_rdflib_and_pyoxigraph_read_the_same_graph(built, name):
+    rdflib_fmt, oxi_fmt = FORMATS[name]
+    reference = Graph().parse(built / export.NTRIPLES, format="nt")
+    assert len(reference) > 1000
+    by_rdflib = Graph().parse(built / name, format=rdflib_fmt)
+    by_oxigraph = oxigraph_graph(built / name, oxi_fmt)
+    assert to_isomorphic(by_rdflib) == to_isomorphic(reference)
+    assert to_isomorphic(by_oxigraph) == to_isomorphic(reference)
+
+
+def test_trig_named_graphs_union_is_the_graph(built):
+    dataset = Dataset().parse(built / export.TRIG, format="trig")
+    union = Graph()
+    names = set()
+    for graph in dataset.graphs():
+        if len(graph):
+            names.add(str(graph.identifier))
+            for triple in graph:
+                union.add(triple)
+    reference = Graph().parse(built / export.NTRIPLES, format="nt")
+    assert to_isomorphic(union) == to_isomorphic(reference)
+    assert all(name.startswith("https://w3id.org/kzelect/id/graph/") for name in names)
+    quads = list(pyoxigraph.parse((built / export.TRIG).read_bytes(), format=pyoxigraph.RdfFormat.TRIG))
+    assert {str(q.graph_name.value) for q in quads} == names
+
+
+def test_jsonld_uses_only_the_inline_context(built):
+    import json
+
+    document = json.loads((built / export.JSONLD).read_text(encoding="utf-8"))
+    context = json.loads((built / export.CONTEXT).read_text(encoding="utf-8"))
+    assert document["@context"] == context["@context"]
+    assert all(isinstance(v, str) for v in document["@context"].values())
+
+
+def test_manifest_lists_every_file(built):
+    import hashlib
+
+    for line in (built / export.MANIFEST).read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
+
+
+def test_build_is_byte_identical_across_runs(built, tmp_path):
+    """A second build in a fresh process with another hash seed writes the same bytes."""
+    out = tmp_path / "again"
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    subprocess.run([sys.executable, "-m", "kzelect", "build", "--out", str(out)], check=True, env=env,
+                   capture_output=True)
+    for path in sorted(built.rglob("*")):
+        if path.is_file():
+            assert (out / path.relative_to(built)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_failed_build_leaves_earlier_outputs_intact(built, tmp_path):
+    out = tmp_path / "dist"
+    shutil.copytree(built, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    data = tmp_path / "data"
+    shutil.copytree(paths.DATA, data)
+    shutil.copy(FIXTURES / "data" / "invalid" / "quote-not-in-source.yaml", data / "records")
+    result = CliRunner().invoke(main, ["build", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "quote-not-in-source.yaml" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
