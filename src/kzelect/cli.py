@@ -33,7 +33,7 @@ def main():
 
 
 DATA_OPTION = click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-                           default=paths.DATA, show_default=True,
+                           default=paths.DATA, show_default="the project's data/",
                            help="Data folder (records/, sources/, deprecated.yaml).")
 
 
@@ -88,15 +88,34 @@ def validate(files: tuple[Path, ...], data_dir: Path):
 
 @main.command()
 @click.option("--write", is_flag=True, help="Add the URIs the build publishes to data/published-uris.txt.")
-def uris(write: bool):
+@DATA_OPTION
+def uris(write: bool, data_dir: Path):
     """Compare the published URIs with the committed list (and optionally extend it)."""
     from .uris import check_published, write_published
 
     try:
-        report = write_published() if write else check_published()
+        report = write_published(data_dir) if write else check_published(data_dir)
     except KzelectError as error:
         raise UserError(error) from error
     click.echo(report.text())
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 
+
+
+@main.command()
+@click.option("--check", "check_only", is_flag=True, help="Only report whether the generated docs are current.")
+def docs(check_only: bool):
+    """Regenerate docs/data-format.md and docs/cli.md from the schema and --help."""
+    from .reference import documents
+
+    stale = []
+    for path, text in documents().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            stale.append(paths.relative(path))
+            if not check_only:
+                path.write_text(text, encoding="utf-8")
+    verb = "stale" if check_only else "rewrote"
+    click.echo(f"{verb}: {', '.join(stale)}" if stale else "docs are current")
+    sys.exit(EXIT_INVALID if stale and check_only else EXIT_OK)

@@ -10,7 +10,8 @@ from .errors import DataError, Problem
 from .records import ID_PATTERN, Cite, Record, parse_file, read_records
 from .sources import SourceText, Span, find_quote, load_text, normalize, quote_problem, read_checksums
 
-STATEMENT_KINDS = ("assessment", "claim")
+# Fields that hold a source's own words: each must occur inside one of the record's quotes.
+QUOTED_FIELDS = ("statement", "statedAs", "shareStatedAs", "title", "reason")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def load_data(data_dir: Path = paths.DATA) -> CuratedData:
                 problems.append(quote_problem(record.file, cite.line, record.id, cite.source, cite.quote, why))
             else:
                 data.spans[(record.id, cite)] = span
-        _check_statement(record, problems)
+        _check_quoted_fields(record, problems)
     data.deprecations = _load_deprecations(data_dir / "deprecated.yaml", {r.id for r in records}, problems)
     if problems:
         raise DataError(problems)
@@ -75,15 +76,18 @@ def _load_texts(records, texts_dir: Path, problems) -> dict[str, SourceText]:
     return texts
 
 
-def _check_statement(record: Record, problems) -> None:
-    """An assessment's or claim's statement must be words from one of its quotes."""
-    if record.kind.name not in STATEMENT_KINDS or "statement" not in record.values:
-        return
-    statement, _ = normalize(record.get("statement").strip())
-    if not any(statement in normalize(c.quote)[0] for c in record.cites):
-        problems.append(Problem(record.file, record.lines["statement"],
-                                f"{record.id}: 'statement' is not inside any of its cited quotes",
-                                "copy the statement's words from one of the quotes under 'cites:'"))
+def _check_quoted_fields(record: Record, problems) -> None:
+    """Words said to be the source's own must be words from one of the record's quotes."""
+    quotes = [normalize(c.quote)[0].casefold() for c in record.cites]
+    for name in QUOTED_FIELDS:
+        value = record.values.get(name)
+        if value is None or not record.cites:
+            continue
+        words = normalize(value.strip())[0].casefold()
+        if not any(words in quote for quote in quotes):
+            problems.append(Problem(record.file, record.lines[name],
+                                    f"{record.id}: '{name}' is not inside any of its cited quotes",
+                                    f"copy the {name} words from one of the quotes under 'cites:'"))
 
 
 def _load_deprecations(path: Path, ids: set[str], problems) -> list[Deprecation]:

@@ -175,7 +175,8 @@ def _check_record(mapping: _Mapping, file: str, problems: list[Problem]) -> Reco
         spec = known.get(key)
         if spec is None:
             options = list(known) + [CITES] if kind.cited else list(known)
-            problem(line, f"{record_id}: unknown field '{key}' for a {kind.name}", _suggest(str(key), options))
+            problem(line, f"{record_id}: unknown field '{key}' for a {kind.name}",
+                    _other_kind_hint(mapping, kind) or _suggest(str(key), options))
             continue
         checked = _check_value(record_id, spec, value, line, problem)
         if checked is not None:
@@ -189,6 +190,16 @@ def _check_record(mapping: _Mapping, file: str, problems: list[Problem]) -> Reco
         problem(mapping.line, f"{record_id}: no citation",
                 "add 'cites:' with at least one {source: source/..., quote: \"...\"}")
     return record
+
+
+def _other_kind_hint(mapping: _Mapping, kind: Kind) -> str:
+    """Where a record's fields fit another kind, say so (e.g. a role holding is a membership)."""
+    keys = set(mapping) - {"id", CITES} - {f.name for f in COMMON}
+    fits = [k.name for k in KINDS.values()
+            if k is not kind and keys <= {f.name for f in k.fields} and (k.cited or CITES not in mapping)]
+    if len(fits) == 1:
+        return f"these fields are those of a {fits[0]}: write 'id: {fits[0]}/{mapping['id'].split('/', 1)[1]}'"
+    return ""
 
 
 def _check_cites(record_id, kind, value, line, mapping, problem) -> list[Cite]:

@@ -43,9 +43,8 @@ class UriReport:
         return "\n".join(lines) if lines else "ok: every published URI is listed and none has disappeared."
 
 
-def published(data=None) -> set[str]:
+def published(data) -> set[str]:
     """Every URI under id/ the build publishes: described nodes and named graphs."""
-    data = data if data is not None else load_data()
     graph = build_graph(data)
     subjects = {str(s) for s in graph.subjects(unique=True)
                 if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)}
@@ -60,22 +59,23 @@ def read_list(path: Path = paths.PUBLISHED_URIS) -> set[str]:
             if line.strip() and not line.startswith("#")}
 
 
-def compare(listed: set[str], data=None) -> UriReport:
-    data = data if data is not None else load_data()
+def compare(listed: set[str], data_dir: Path = paths.DATA) -> UriReport:
+    data = load_data(data_dir)
     now = published(data)
     replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
     return UriReport(new=sorted(now - listed), missing=sorted(listed - now),
                      dangling=sorted(replaced - now))
 
 
-def check_published(path: Path = paths.PUBLISHED_URIS) -> UriReport:
-    return compare(read_list(path))
+def check_published(data_dir: Path = paths.DATA) -> UriReport:
+    return compare(read_list(data_dir / "published-uris.txt"), data_dir)
 
 
-def write_published(path: Path = paths.PUBLISHED_URIS) -> UriReport:
+def write_published(data_dir: Path = paths.DATA) -> UriReport:
     """Add newly published URIs to the list; never remove one (that needs a deprecation)."""
+    path = data_dir / "published-uris.txt"
     listed = read_list(path)
-    report = compare(listed)
+    report = compare(listed, data_dir)
     header = ("# Every URI kzelect has published. Never delete a line: retire a URI with an entry in\n"
               "# data/deprecated.yaml (owl:deprecated + dct:isReplacedBy). Extend with 'kzelect uris --write'.\n")
     path.write_text(header + "".join(f"{u}\n" for u in sorted(listed | set(report.new))), encoding="utf-8")
