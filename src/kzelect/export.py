@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import Dataset, Graph
 
 from . import paths
@@ -32,7 +33,14 @@ def to_turtle(graph: Graph) -> bytes:
 
 
 def to_trig(dataset: Dataset) -> bytes:
-    return dataset.serialize(format="trig", encoding="utf-8")
+    """TriG written by pyoxigraph from quads in sorted order (rdflib's graph order varies by run)."""
+    quads = []
+    for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
+        name = graph.identifier.n3()
+        quads += [line[:-2] + f" {name} .\n" for line in to_ntriples(graph).decode("utf-8").splitlines(keepends=True)]
+    parsed = pyoxigraph.parse("".join(quads).encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS)
+    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    return pyoxigraph.serialize(parsed, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)
 
 
 def to_jsonld(graph: Graph) -> bytes:
