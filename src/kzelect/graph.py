@@ -39,7 +39,8 @@ def literal(spec: Field, value) -> object:
     if spec.type == "int":
         return Literal(str(value), datatype=XSD.integer)
     if spec.type == "decimal":
-        return Literal(format(value, "f"), datatype=XSD.decimal)
+        text = format(value, "f")
+        return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)  # canonical form
     if spec.type == "bool":
         return Literal("true" if value else "false", datatype=XSD.boolean)
     if spec.predicate in (SKOS.prefLabel, SKOS.altLabel):
