@@ -61,5 +61,65 @@ def cli_reference() -> str:
     return "\n".join(out)
 
 
+README = paths.ROOT / "README.md"
+README_QUERIES = ("parties-passing-threshold", "parties-barred-or-suspended", "disagreements")
+
+
+def _table(rows: list[dict[str, str]], columns: list[str]) -> list[str]:
+    def cell(value: str) -> str:
+        return value.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return out + ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+
+
+def readme_sections() -> dict[str, str]:
+    """Generated parts of the README: graph statistics and three queries with their answers."""
+    from rdflib.namespace import RDF
+
+    from .data import load_data
+    from .graph import build_graph
+    from .queries import named_queries
+
+    data = load_data()
+    graph = build_graph(data)
+    counts: dict[str, int] = {}
+    for record in data.records:
+        if not record.kind.concept:
+            counts[record.kind.name] = counts.get(record.kind.name, 0) + 1
+    cites = sum(len(r.cites) for r in data.records)
+    stats = [f"{len(graph):,} triples from {len(data.records)} curated records and {cites} citations "
+             f"({len(set(graph.subjects(RDF.type, None)))} typed nodes):", ""]
+    rows = [{"kind (URI id/{kind}/{slug})": f"`{k}`", "class": f"`{_curie(KINDS[k].cls)}`", "records": str(v),
+             "what it holds": KINDS[k].doc} for k, v in sorted(counts.items())]
+    stats += _table(rows, ["kind (URI id/{kind}/{slug})", "class", "records", "what it holds"])
+    stats += ["", "Controlled vocabularies (SKOS concept schemes `id/scheme/{kind}`): "
+              + ", ".join(f"`{k}`" for k in sorted({r.kind.name for r in data.records if r.kind.concept})) + "."]
+    queries = []
+    for name in README_QUERIES:
+        query = named_queries()[name]
+        columns = [str(v) for v in graph.query(query.text).vars]
+        queries += [f"**{query.description}** (`{name}.rq`)", "", "```sparql", _query_body(query.text), "```", ""]
+        queries += _table(query.run(graph), columns) + [""]
+    return {"stats": "\n".join(stats), "queries": "\n".join(queries).rstrip()}
+
+
+def _query_body(text: str) -> str:
+    """The query as written in its file (without the predeclared prefixes and comment)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("SELECT"))
+    return "\n".join(lines[start:])
+
+
+def readme() -> str:
+    text = README.read_text(encoding="utf-8")
+    for name, body in readme_sections().items():
+        begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1] if end in rest else rest
+        text = f"{head}{begin}\n{body}\n{end}{tail}"
+    return text
+
+
 def documents() -> dict:
-    return {DATA_FORMAT: data_format(), CLI_REFERENCE: cli_reference()}
+    return {DATA_FORMAT: data_format(), CLI_REFERENCE: cli_reference(), README: readme()}
