@@ -105,7 +105,7 @@ _add(Kind("source", KZE.SourceArticle, "A source article; its text ships in data
     F("about", DCTERMS.subject, "ref", "The election(s) the article reports.", "election", many=True),
 ), cited=False))
 
-_add(Kind("organization", KZE.Organization, "An organization other than a party or a mission.", (
+_add(Kind("organization", KZE.Organization, "An organization (parties, legislatures and missions have kinds of their own).", (
     F("parent", ORG.subOrganizationOf, "ref", "The organization it is part of, where stated.", ("organization", "body"), many=True),
     F("location", SCHEMA.location, "ref", "Where it is based, where stated.", "place"),
 )))
@@ -180,7 +180,7 @@ _add(Kind("result", KZE.PartyResult, "One party's result in one result report.",
 
 _add(Kind("membership", KZE.RoleHolding, "A person holding a role (role/...) in an organization, as a source states it.", (
     F("person", ORG.member, "ref", "Who.", "person", required=True),
-    F("organization", ORG.organization, "ref", "In what.", AGENTS, required=True),
+    F("organization", ORG.organization, "ref", "In what.", ("organization", "party", "mission", "body"), required=True),
     F("role", ORG.role, "ref", "The role.", "role", required=True),
     F("title", KZE.statedTitle, "str", "The title in the source's own words.", required=True),
     F("since", KZE.since, "date", "Held since, where stated."),
