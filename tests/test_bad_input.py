@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from kzelect.cli import main
 from kzelect.data import load_data
 from kzelect.errors import DataError

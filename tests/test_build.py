@@ -11,10 +11,10 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
 from rdflib import Dataset, Graph
 from rdflib.compare import to_isomorphic
 
+from conftest import FIXTURES
 from kzelect import export, paths
 from kzelect.cli import main
 

@@ -6,8 +6,8 @@ import json
 import shutil
 
 from click.testing import CliRunner
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from kzelect.cli import main
 
 SHAPE_FIXTURES = FIXTURES / "shapes"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pyshacl
@@ -55,22 +55,22 @@ LITERAL_TYPES = {"str": XSD.string, "int": XSD.integer, "decimal": XSD.decimal, 
 
 # ------------------------------------------------------------------------------------ loading
 
-@lru_cache(maxsize=None)
+@cache
 def shapes_graph() -> Graph:
     return Graph().parse(SHAPES_FILE, format="turtle")
 
 
-@lru_cache(maxsize=None)
+@cache
 def ontology() -> Graph:
     return Graph().parse(ONTOLOGY_FILE, format="turtle")
 
 
-@lru_cache(maxsize=None)
+@cache
 def base_graph() -> Graph:
     return Graph().parse(BASE_FIXTURE, format="turtle")
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixture_graph(path: Path) -> Graph:
     return Graph().parse(path, format="turtle")
 
@@ -85,7 +85,7 @@ def merged(path: Path | None) -> Graph:
     return graph
 
 
-@lru_cache(maxsize=None)
+@cache
 def validation(path: Path | None) -> tuple[bool, Graph, str]:
     """Validate base.ttl merged with the fixture at ``path`` (None: base.ttl alone)."""
     conforms, results, text = pyshacl.validate(

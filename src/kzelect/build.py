@@ -10,7 +10,7 @@ from rdflib import Dataset, Graph
 from . import export, paths
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
-from .graph import build_dataset, build_graph, uri
+from .graph import named_graphs, triples_by_graph, union_graph, uri
 from .validate import Report, validate
 
 
@@ -45,7 +45,8 @@ def locations(data: CuratedData) -> dict[str, str]:
 def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
     """Load, build and validate; with ``check``, raise if the graph violates the shapes."""
     data = load_data(data_dir)
-    graph, dataset = build_graph(data), build_dataset(data)
+    groups = triples_by_graph(data)
+    graph, dataset = union_graph(groups), named_graphs(groups)
     report = validate(graph, locations=locations(data))
     if check and not report.conforms:
         raise ValidationFailed(report)

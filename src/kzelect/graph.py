@@ -11,7 +11,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from .data import CuratedData, Deprecation
 from .namespaces import ID, KZE, OA, bind_prefixes
 from .records import Record
-from .schema import CONCEPT_KINDS, COMMON, Field
+from .schema import COMMON, CONCEPT_KINDS, Field
 from .sources import SourceText, Span
 
 Triple = tuple[URIRef, URIRef, object]
@@ -132,20 +132,28 @@ def triples_by_graph(data: CuratedData) -> dict[str, list[Triple]]:
     return dict(groups)
 
 
-def build_dataset(data: CuratedData) -> Dataset:
+def named_graphs(groups: dict[str, list[Triple]]) -> Dataset:
     """The graph as a dataset of named graphs, one per data file."""
     dataset = bind_prefixes(Dataset())
-    for name, triples in sorted(triples_by_graph(data).items()):
+    for name, triples in sorted(groups.items()):
         graph = dataset.graph(GRAPH_BASE + name)
         for triple in triples:
             graph.add(triple)
     return dataset
 
 
-def build_graph(data: CuratedData) -> Graph:
+def union_graph(groups: dict[str, list[Triple]]) -> Graph:
     """The union of all named graphs as one graph."""
     graph = bind_prefixes(Graph())
-    for triples in triples_by_graph(data).values():
+    for triples in groups.values():
         for triple in triples:
             graph.add(triple)
     return graph
+
+
+def build_dataset(data: CuratedData) -> Dataset:
+    return named_graphs(triples_by_graph(data))
+
+
+def build_graph(data: CuratedData) -> Graph:
+    return union_graph(triples_by_graph(data))

@@ -9,7 +9,7 @@ from rdflib import URIRef
 
 from . import paths
 from .data import load_data
-from .graph import GRAPH_BASE, build_graph, triples_by_graph
+from .graph import GRAPH_BASE, triples_by_graph, union_graph
 from .namespaces import ID
 
 
@@ -45,10 +45,11 @@ class UriReport:
 
 def published(data) -> set[str]:
     """Every URI under id/ the build publishes: described nodes and named graphs."""
-    graph = build_graph(data)
+    groups = triples_by_graph(data)
+    graph = union_graph(groups)
     subjects = {str(s) for s in graph.subjects(unique=True)
                 if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)}
-    graphs = {str(GRAPH_BASE + name) for name in triples_by_graph(data)}
+    graphs = {str(GRAPH_BASE + name) for name in groups}
     return subjects | graphs
 
 
