@@ -117,3 +117,15 @@ def test_failed_build_leaves_earlier_outputs_intact(built, tmp_path):
     assert result.exit_code == 2
     assert "quote-not-in-source.yaml" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_the_dataset_describes_itself(built):
+    from rdflib import URIRef
+    from rdflib.namespace import DCTERMS
+
+    from kzelect.namespaces import ID, VOID
+
+    graph = Graph().parse(built / export.NTRIPLES, format="nt")
+    dataset = URIRef(ID["dataset/kzelect"])
+    assert int(graph.value(dataset, VOID.triples)) == len(graph)
+    assert len(list(graph.objects(dataset, DCTERMS.source))) == 5

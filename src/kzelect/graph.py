@@ -9,7 +9,8 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from .data import CuratedData, Deprecation
-from .namespaces import ID, KZE, OA, bind_prefixes
+from . import __version__
+from .namespaces import BASE, DCAT, ID, KZE, OA, ONTOLOGY_IRI, VOID, bind_prefixes
 from .records import Record
 from .schema import COMMON, CONCEPT_KINDS, Field
 from .sources import SourceText, Span
@@ -17,6 +18,8 @@ from .sources import SourceText, Span
 Triple = tuple[URIRef, URIRef, object]
 GRAPH_BASE = ID["graph/"]
 DEPRECATIONS_GRAPH = "deprecated"
+DATASET_GRAPH = "dataset"
+DATASET = ID["dataset/kzelect"]
 
 
 def uri(record_id: str) -> URIRef:
@@ -112,6 +115,24 @@ def deprecation_triples(deprecation: Deprecation) -> Iterator[Triple]:
     yield uri(deprecation.id), DCTERMS.isReplacedBy, uri(deprecation.replaced_by)
 
 
+def dataset_triples(data: CuratedData, triples: int) -> Iterator[Triple]:
+    """A VoID / DCAT description of the graph itself: what it is, its version, its sources."""
+    yield DATASET, RDF.type, VOID.Dataset
+    yield DATASET, RDF.type, DCAT.Dataset
+    yield DATASET, DCTERMS.title, Literal("kzelect: Kazakhstan's Mazhilis elections of 2007 and 2012", lang="en")
+    yield DATASET, DCTERMS.description, Literal(
+        "Parties and results, officials, observer missions and their verdicts, and events such as the Zhanaozen "
+        "unrest, each fact cited to the exact quoted span of a named source article.", lang="en")
+    yield DATASET, DCTERMS.hasVersion, Literal(__version__)
+    yield DATASET, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)
+    yield DATASET, VOID.uriSpace, Literal(str(ID))
+    yield DATASET, VOID.triples, Literal(str(triples), datatype=XSD.integer)
+    yield DATASET, DCAT.landingPage, URIRef(BASE)
+    for record in data.records:
+        if record.kind.name == "source":
+            yield DATASET, DCTERMS.source, uri(record.id)
+
+
 def triples_by_graph(data: CuratedData) -> dict[str, list[Triple]]:
     """Every triple of the graph, grouped by the data file (named graph) it comes from."""
     groups: dict[str, list[Triple]] = defaultdict(list)
@@ -129,6 +150,9 @@ def triples_by_graph(data: CuratedData) -> dict[str, list[Triple]]:
         groups["vocabularies"].extend(scheme_triples(kind))
     for deprecation in data.deprecations:
         groups[DEPRECATIONS_GRAPH].extend(deprecation_triples(deprecation))
+    description = list(dataset_triples(data, 0))
+    total = len({t for triples in groups.values() for t in triples}) + len(description)
+    groups[DATASET_GRAPH] = list(dataset_triples(data, total))
     return dict(groups)
 
 

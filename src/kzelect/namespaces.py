@@ -11,6 +11,8 @@ SCHEMA = Namespace("https://schema.org/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
 PREFIXES = {
     "kze": KZE,
@@ -26,6 +28,8 @@ PREFIXES = {
     "oa": OA,
     "dct": DCTERMS,
     "sh": SH,
+    "void": VOID,
+    "dcat": DCAT,
 }
 
 
