@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from .data import CuratedData, Deprecation
 from . import __version__
+from .data import CuratedData, Deprecation
 from .namespaces import BASE, DCAT, ID, KZE, OA, ONTOLOGY_IRI, VOID, bind_prefixes
 from .records import Record
 from .schema import COMMON, CONCEPT_KINDS, Field
