@@ -16,11 +16,14 @@ class NamedQuery:
     description: str
     text: str  # with the project's prefixes declared
 
-    def run(self, graph: Graph) -> list[dict[str, str]]:
-        """Rows as {variable: value as text}, unbound variables left out."""
+    def select(self, graph: Graph) -> tuple[list[str], list[dict[str, str]]]:
+        """The variables, and the rows as {variable: value as text} with unbound variables left out."""
         result = graph.query(self.text)
         names = [str(v) for v in result.vars]
-        return [{n: str(row[n]) for n in names if row[n] is not None} for row in result]
+        return names, [{n: str(row[n]) for n in names if row[n] is not None} for row in result]
+
+    def run(self, graph: Graph) -> list[dict[str, str]]:
+        return self.select(graph)[1]
 
 
 def _description(text: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from . import paths
-from .errors import DataError, Problem
+from .errors import Problem
 from .schema import CITES, COMMON, KINDS, Field, Kind, kind_of
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*/[a-z0-9][a-z0-9-]*$")
@@ -114,15 +114,6 @@ def parse_file(path: Path, problems: list[Problem]) -> list[_Mapping]:
             problems.append(Problem(name, 1, f"a list item is not a record: {item!r}",
                                     "make every item a mapping that starts with '- id: kind/slug'"))
     return out
-
-
-def load_records(folder: Path = paths.RECORDS) -> list[Record]:
-    """Read, check and return every record; raise DataError listing every problem found."""
-    problems: list[Problem] = []
-    records = read_records(folder, problems)
-    if problems:
-        raise DataError(problems)
-    return records
 
 
 def read_records(folder: Path, problems: list[Problem]) -> list[Record]:

@@ -96,11 +96,12 @@ def readme_sections() -> dict[str, str]:
     stats += ["", "Controlled vocabularies (SKOS concept schemes `id/scheme/{kind}`): "
               + ", ".join(f"`{k}`" for k in sorted({r.kind.name for r in data.records if r.kind.concept})) + "."]
     queries = []
+    shipped = named_queries()
     for name in README_QUERIES:
-        query = named_queries()[name]
-        columns = [str(v) for v in graph.query(query.text).vars]
+        query = shipped[name]
+        columns, rows = query.select(graph)
         queries += [f"**{query.description}** (`{name}.rq`)", "", "```sparql", _query_body(query.text), "```", ""]
-        queries += _table(query.run(graph), columns) + [""]
+        queries += _table(rows, columns) + [""]
     return {"stats": "\n".join(stats), "queries": "\n".join(queries).rstrip()}
 
 
