@@ -23,3 +23,13 @@ def make_data_dir(tmp_path: Path, records: Path | None = None) -> Path:
 @pytest.fixture
 def base_data(tmp_path) -> Path:
     return make_data_dir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory) -> Path:
+    """The real graph, built once for the session (exports and query store)."""
+    from kzelect.build import build
+
+    out = tmp_path_factory.mktemp("dist")
+    build(out)
+    return out

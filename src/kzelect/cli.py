@@ -9,6 +9,8 @@ import click
 
 from . import __version__, paths
 from .errors import EXIT_INVALID, EXIT_OK, KzelectError
+from .execute import ENGINES, Limits
+from .results import FORMATS
 
 
 class UserError(click.ClickException):
@@ -65,6 +67,7 @@ def build(out: Path, data_dir: Path):
         raise UserError(error) from error
     for name in result.files:
         click.echo(f"wrote {out / name}")
+    click.echo(f"query store (for `kzelect query`): {out / 'store'}")
     click.echo(f"{result.triples} triples, {result.records} records; the graph conforms to the shapes.")
 
 
@@ -101,6 +104,120 @@ def uris(write: bool, data_dir: Path):
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
 
 
+
+
+BUILD_DIR_OPTION = click.option("--build-dir", "out", type=click.Path(file_okay=False, path_type=Path),
+                                default=paths.DEFAULT_OUT, show_default=True,
+                                help="The build output to query (built first if it is missing).")
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--list", "list_only", is_flag=True, help="List the named queries, each with a one-line description.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
+              help="SELECT and ASK: table (default), csv, tsv, json, xml. CONSTRUCT and DESCRIBE: turtle (default), nt, jsonld.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=Limits.seconds, show_default=True,
+              help="Stop the query after this many seconds (0: no limit); exit code 3.")
+@click.option("--limit", type=click.IntRange(min=0), default=Limits.rows, show_default=True,
+              help="Return at most this many rows or triples (0: no limit); a cut answer says so on standard error.")
+@click.option("--engine", type=click.Choice(ENGINES), default="oxigraph", show_default=True,
+              help="oxigraph: the embedded store (fast); rdflib: the reference engine, terms exactly as exported.")
+@BUILD_DIR_OPTION
+@DATA_OPTION
+def query(query: str | None, list_only: bool, fmt: str | None, timeout: float, limit: int, engine: str, out: Path,
+          data_dir: Path):
+    """Ask the graph a SPARQL query: a named query, a .rq file, '-' for standard input, or the query text.
+
+    \b
+    kzelect query --list
+    kzelect query parties-passing-threshold
+    kzelect query 'SELECT ?party WHERE { ?p a kze:PoliticalParty ; skos:prefLabel ?party }'
+    kzelect query my-question.rq --format csv
+
+    The prefixes kze, id, rdf, rdfs, xsd, owl, skos, schema, org, prov, oa, dct, sh, void and dcat are
+    declared already. The default graph is the whole graph; the named graphs are one per data file.
+    Read-only and offline: updates, LOAD, SERVICE and FROM of graphs not in the build are refused
+    (exit code 2). Exit codes: 0 answered; 2 refused or unreadable; 3 stopped at the time limit.
+    """
+    from .execute import ask
+    from .queries import listing, query_text
+    from .results import write
+    from .store import NoBuild
+
+    if list_only:
+        click.echo(listing(), nl=False)
+        return
+    if query is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give a query (a named query, a .rq file, '-' or the text), or --list")
+        query = "-"
+    limits = Limits(timeout, limit)
+    try:
+        text = query_text(query)
+        try:
+            answer = ask(text, out, limits, engine)
+        except NoBuild:
+            click.echo(f"No build in {out}/ yet: building it first.", err=True)
+            from .build import build as run_build
+
+            run_build(out, data_dir)
+            answer = ask(text, out, limits, engine)
+        output = write(answer, fmt or ("turtle" if answer.form in ("CONSTRUCT", "DESCRIBE") else "table"))
+    except KzelectError as error:
+        raise UserError(error) from error
+    except ValueError as error:
+        raise click.BadOptionUsage("fmt", str(error)) from error
+    click.echo(output, nl=False)
+    if answer.truncated:
+        click.echo(f"Warning: the answer was truncated at the row limit of {answer.limit}; "
+                   "raise it with --limit (0 for none).", err=True)
+
+
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The store's Graph Store Protocol URL, e.g. http://127.0.0.1:3030/ds/data (Fuseki), "
+                   "http://127.0.0.1:7878/store (Oxigraph), http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso).")
+@click.option("--graph", "graph", default="https://w3id.org/kzelect/id/graph/kzelect", show_default=True, metavar="IRI",
+              help="The named graph to replace with the whole graph.")
+@click.option("--user", help="User name, for HTTP Basic or Digest authentication.")
+@click.option("--password-env", metavar="VAR", help="The environment variable that holds the password.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds to wait for the store.")
+@BUILD_DIR_OPTION
+@DATA_OPTION
+def load(endpoint: str, graph: str, user: str | None, password_env: str | None, timeout: float, out: Path, data_dir: Path):
+    """Replace a named graph in a running triple store with the graph, and report what the store then holds.
+
+    Sends the N-Triples export with an HTTP PUT (SPARQL 1.1 Graph Store HTTP Protocol), then reads
+    the graph back and counts its triples. Exit codes: 0 the store holds every triple; 1 it holds
+    a different number; 2 the store could not be reached or refused the graph. Recipes for each
+    store: docs/loading.md.
+    """
+    import os
+
+    from .load import load as run_load
+    from .store import NoBuild
+
+    password = None
+    if password_env:
+        if password_env not in os.environ:
+            raise click.BadParameter(f"the environment variable {password_env} is not set", param_hint="--password-env")
+        password = os.environ[password_env]
+    elif user is not None:
+        raise click.BadParameter("give the password in an environment variable named by --password-env",
+                                 param_hint="--user")
+    try:
+        try:
+            loaded = run_load(out, endpoint, graph, user, password, timeout)
+        except NoBuild:
+            click.echo(f"No build in {out}/ yet: building it first.", err=True)
+            from .build import build as run_build
+
+            run_build(out, data_dir)
+            loaded = run_load(out, endpoint, graph, user, password, timeout)
+    except KzelectError as error:
+        raise UserError(error) from error
+    click.echo(f"loaded {loaded.sent} triples into <{loaded.graph}> at {loaded.endpoint}; "
+               f"the store now holds {loaded.held} triples in that graph.")
 
 
 @main.command()

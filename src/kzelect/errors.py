@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the data is invalid (violations listed)
-EXIT_UNREADABLE = 2  # the input could not be read
+EXIT_UNREADABLE = 2  # the input could not be read (or a query was refused)
+EXIT_LIMIT = 3  # a query was stopped at its time limit
 
 
 class KzelectError(Exception):

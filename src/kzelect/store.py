@@ -1,0 +1,103 @@
+"""The embedded store: a pyoxigraph database on disk beside the build output, so queries need no re-parse.
+
+It lives in ``{out}/store/``. Its default graph is the whole graph (the N-Triples export, so each
+triple once), and its named graphs are the TriG export's (one per data file), for ``GRAPH`` and
+``FROM`` queries. A stamp file records the SHA-256 of both exports; when a build changes them, the
+next ``refresh`` (run by every build, and before every query) loads them anew into a fresh folder
+and swaps the folders, so a reader sees the old store or the new one, never half of one.
+
+Like every Oxigraph store it keeps literal values rather than their spelling: ``"9.0"^^xsd:decimal``
+reads back as ``"9"``, and integer subtypes such as ``xsd:nonNegativeInteger`` as ``xsd:integer``.
+The rdflib engine (``--engine rdflib``) returns the terms exactly as exported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyoxigraph
+
+from .errors import KzelectError
+
+STORE = "store"
+STAMP = "LOADED-FROM"
+TRIG, NTRIPLES = "kzelect.trig", "kzelect.nt"
+
+
+class NoBuild(KzelectError):
+    """There is no build output to query."""
+
+
+def location(out: Path) -> Path:
+    return Path(out) / STORE
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _stamp(out: Path) -> str:
+    return "".join(f"{_digest(Path(out) / name)}  {name}\n" for name in (NTRIPLES, TRIG))
+
+
+def _loaded(target: Path) -> str:
+    return (target / STAMP).read_text() if (target / STAMP).exists() else ""
+
+
+def refresh(out: Path) -> Path:
+    """Make the store match the exports in ``out``; load them only if they changed. Returns the store's folder."""
+    out = Path(out)
+    missing = [out / name for name in (NTRIPLES, TRIG) if not (out / name).exists()]
+    if missing:
+        raise NoBuild(f"{missing[0]}: no build output to query; run `kzelect build` first")
+    target, stamp = location(out), _stamp(out)
+    if _loaded(target) == stamp:
+        return target
+    staging = Path(tempfile.mkdtemp(prefix=".store-", dir=out))
+    try:
+        store = pyoxigraph.Store(str(staging / "db"))
+        store.bulk_load(path=str(out / NTRIPLES), format=pyoxigraph.RdfFormat.N_TRIPLES,
+                        to_graph=pyoxigraph.DefaultGraph())
+        store.bulk_load(path=str(out / TRIG), format=pyoxigraph.RdfFormat.TRIG)
+        store.optimize()
+        store.flush()
+        del store
+        (staging / STAMP).write_text(stamp)
+        _swap(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put ``staging`` in place of ``target`` with renames only."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def database(out: Path) -> Path:
+    """The folder of the Oxigraph database itself (call ``refresh`` first)."""
+    return location(out) / "db"
+
+
+def open_store(out: Path) -> pyoxigraph.Store:
+    """The store, read-only, refreshed first if the build changed."""
+    refresh(out)
+    return pyoxigraph.Store.read_only(str(database(out)))
+
+
+def graph_names(store: pyoxigraph.Store) -> frozenset[str]:
+    return frozenset(graph.value for graph in store.named_graphs() if isinstance(graph, pyoxigraph.NamedNode))
