@@ -9,6 +9,7 @@ the child is killed and reaped, never left behind.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -108,7 +109,7 @@ def _child(connection, engine: str, out: str, prepared: Prepared, rows: int) -> 
 
 def run(prepared: Prepared, out: Path, limits: Limits = Limits(), engine: str = "oxigraph") -> Answer:
     """Evaluate on the build in ``out`` in a child process (for oxigraph, refresh the store first)."""
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, engine, str(out), prepared, limits.rows), daemon=True)
     child.start()
