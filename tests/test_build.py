@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,3 +130,20 @@ def test_the_dataset_describes_itself(built):
     dataset = URIRef(ID["dataset/kzelect"])
     assert int(graph.value(dataset, VOID.triples)) == len(graph)
     assert len(list(graph.objects(dataset, DCTERMS.source))) == 5
+
+
+def test_trig_has_no_escaped_local_names(built):
+    """Regression: TriG with `id:graph\\/parties` is valid Turtle 1.1, but Virtuoso 7 loads it with the backslash kept."""
+    text = (built / export.TRIG).read_text(encoding="utf-8")
+    assert not re.search(r"\b[a-z]+:[^\s\"<>]*\\[/#]", text)
+    assert "<https://w3id.org/kzelect/id/graph/parties>" in text
+
+
+def test_exports_are_readable_by_other_users(tmp_path):
+    """Regression: files staged with mkstemp were left at mode 0600, unreadable by a triple store running as another user."""
+    previous = os.umask(0o022)
+    try:
+        export.write({"a.nt": b"", "checks/b.rq": b""}, tmp_path / "out")
+    finally:
+        os.umask(previous)
+    assert {oct((tmp_path / "out" / name).stat().st_mode & 0o777) for name in ("a.nt", "checks/b.rq")} == {"0o644"}

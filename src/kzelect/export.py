@@ -33,13 +33,17 @@ def to_turtle(graph: Graph) -> bytes:
 
 
 def to_trig(dataset: Dataset) -> bytes:
-    """TriG written by pyoxigraph from quads in sorted order (rdflib's graph order varies by run)."""
+    """TriG written by pyoxigraph from quads in sorted order (rdflib's graph order varies by run).
+
+    The ``id:`` prefix is left out: its local names hold ``/`` and ``#``, which pyoxigraph escapes
+    (``id:graph\\/parties``, valid Turtle 1.1) and Virtuoso 7 reads with the backslash kept.
+    """
     quads = []
     for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
         name = graph.identifier.n3()
         quads += [line[:-2] + f" {name} .\n" for line in to_ntriples(graph).decode("utf-8").splitlines(keepends=True)]
     parsed = pyoxigraph.parse("".join(quads).encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS)
-    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items() if prefix != "id"}
     return pyoxigraph.serialize(parsed, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)
 
 
@@ -86,6 +90,8 @@ def render(graph: Graph, dataset: Dataset) -> dict[str, bytes]:
 def write(files: dict[str, bytes], out: Path) -> None:
     """Write every file to a temporary name first, then move each into place."""
     out.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0o022)
+    os.umask(umask)
     staged = []
     try:
         for name, data in sorted(files.items()):
@@ -93,6 +99,7 @@ def write(files: dict[str, bytes], out: Path) -> None:
             final.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
             staged.append((temp, final))
+            os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; the exports are for every user, as the umask allows
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
