@@ -67,7 +67,7 @@ def test_where_sources_disagree_and_what_each_says(graph):
     assert set(voters) == {ALJAZEERA, MOSCOW_TIMES}
     deaths = next(v for k, v in by_topic.items() if "Zhanaozen" in k)
     assert deaths == {ALJAZEERA: "16 deaths", MOSCOW_TIMES: "at least 16 people"}
-    preferred = {(r["disagreement"], r["source"]) for r in rows if r["preferred"] == "true"}
+    preferred = {(r["disagreement"], r["source"]) for r in rows if r["preferred"] == "yes"}
     assert any("2007" in d and s == EMBASSY for d, s in preferred)
     assert not any("Zhanaozen" in d for d, _ in preferred)  # compatible figures: none preferred
 

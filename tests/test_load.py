@@ -98,7 +98,8 @@ def test_load_puts_the_graph_and_reports_what_the_store_holds(dist, store):
     count = exported(dist)
     assert f"loaded {count} triples into <{DEFAULT_GRAPH}>" in result.output
     assert f"the store now holds {count} triples in that graph" in result.output
-    assert handler.requests == [("PUT", DEFAULT_GRAPH, "application/n-triples"),
+    assert handler.requests == [("PUT", DEFAULT_GRAPH, "application/n-triples"),  # the empty probe (see kzelect.load)
+                                ("PUT", DEFAULT_GRAPH, "application/n-triples"),
                                 ("GET", DEFAULT_GRAPH, "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5")]
 
 
@@ -117,6 +118,8 @@ def test_load_with_basic_authentication(dist, store):
     assert ok.exit_code == 0, ok.output
     wrong = load(dist, endpoint, "--user", "loader", "--password-env", "KZ_PASSWORD", env={"KZ_PASSWORD": "nope"})
     assert wrong.exit_code == 2 and "401" in wrong.output
+    anonymous = load(dist, endpoint)
+    assert anonymous.exit_code == 2 and "asks for authentication (Basic); give --user and --password-env" in anonymous.output
 
 
 def test_the_password_only_comes_from_the_environment(dist, store):
@@ -131,7 +134,7 @@ def test_a_store_that_refuses_n_triples_gets_turtle(dist, store):
     handler, endpoint = store
     handler.refuse = "application/n-triples"
     assert load(dist, endpoint).exit_code == 0
-    assert [r[2] for r in handler.requests if r[0] == "PUT"] == ["application/n-triples", "text/turtle"]
+    assert [r[2] for r in handler.requests if r[0] == "PUT"] == ["application/n-triples"] * 2 + ["text/turtle"]
 
 
 def test_a_store_that_keeps_fewer_triples_is_reported(dist, store):

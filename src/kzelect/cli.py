@@ -114,6 +114,8 @@ BUILD_DIR_OPTION = click.option("--build-dir", "out", type=click.Path(file_okay=
 @main.command()
 @click.argument("query", required=False)
 @click.option("--list", "list_only", is_flag=True, help="List the named queries, each with a one-line description.")
+@click.option("--show", is_flag=True, help="Print the query's SPARQL, the prefixes declared, instead of running it "
+                                          "(to run a named query in another store).")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
               help="SELECT and ASK: table (default), csv, tsv, json, xml. CONSTRUCT and DESCRIBE: turtle (default), nt, jsonld.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=Limits.seconds, show_default=True,
@@ -124,7 +126,7 @@ BUILD_DIR_OPTION = click.option("--build-dir", "out", type=click.Path(file_okay=
               help="oxigraph: the embedded store (fast); rdflib: the reference engine, terms exactly as exported.")
 @BUILD_DIR_OPTION
 @DATA_OPTION
-def query(query: str | None, list_only: bool, fmt: str | None, timeout: float, limit: int, engine: str, out: Path,
+def query(query: str | None, list_only: bool, show: bool, fmt: str | None, timeout: float, limit: int, engine: str, out: Path,
           data_dir: Path):
     """Ask the graph a SPARQL query: a named query, a .rq file, '-' for standard input, or the query text.
 
@@ -140,6 +142,7 @@ def query(query: str | None, list_only: bool, fmt: str | None, timeout: float, l
     (exit code 2). Exit codes: 0 answered; 2 refused or unreadable; 3 stopped at the time limit.
     """
     from .execute import ask
+    from .namespaces import sparql_prologue
     from .queries import listing, query_text
     from .results import write
     from .store import NoBuild
@@ -154,6 +157,9 @@ def query(query: str | None, list_only: bool, fmt: str | None, timeout: float, l
     limits = Limits(timeout, limit)
     try:
         text = query_text(query)
+        if show:
+            click.echo(text if text.startswith(sparql_prologue()) else sparql_prologue() + text, nl=not text.endswith("\n"))
+            return
         try:
             answer = ask(text, out, limits, engine)
         except NoBuild:
