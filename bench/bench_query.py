@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kzelect import store
 from kzelect.build import build
-from kzelect.execute import evaluate_oxigraph, evaluate_rdflib, reference_dataset, run
+from kzelect.execute import evaluate_oxigraph, evaluate_rdflib, reference_dataset
 from kzelect.queries import named_queries
 from kzelect.sparql import prepare
 
@@ -48,7 +48,6 @@ def main() -> None:
             rows.append((name, median(lambda p=prepared: evaluate_oxigraph(oxigraph, p), repeat),
                          median(lambda p=prepared: evaluate_rdflib(rdflib, p), repeat)))
         parse = median(lambda: prepare(named_queries()["disagreements"].text), repeat)
-        child = median(lambda: run(prepare(named_queries()["sources"].text), out), repeat)
         command = [sys.executable, "-m", "kzelect", "query", "--build-dir", str(out), "sources"]
         cli = median(lambda: subprocess.run(command, check=True, capture_output=True), repeat)
     print(f"Python {platform.python_version()}, {platform.machine()}; median of {repeat} runs\n")
@@ -58,8 +57,7 @@ def main() -> None:
     print("\n| step | ms |\n|---|---|")
     print(f"| load the exports into the store (first query after a build) | {load * 1000:.0f} |")
     print(f"| check the store is current (every query) | {fresh * 1000:.1f} |")
-    print(f"| parse and check a query (rdflib's grammar) | {parse * 1000:.1f} |")
-    print(f"| run `sources` in a child process (fork, open, evaluate, return) | {child * 1000:.1f} |")
+    print(f"| parse and check a query (rdflib's grammar, warm) | {parse * 1000:.1f} |")
     print(f"| `kzelect query sources`, whole command | {cli * 1000:.0f} |")
 
 
