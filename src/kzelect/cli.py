@@ -226,6 +226,46 @@ def load(endpoint: str, graph: str, user: str | None, password_env: str | None, 
                f"the store now holds {loaded.held} triples in that graph.")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--public", is_flag=True, help="Allow an address other than this machine's loopback (prints a warning).")
+@BUILD_DIR_OPTION
+@DATA_OPTION
+def serve(host: str, port: int, public: bool, out: Path, data_dir: Path):
+    """Serve every URI of the graph as a page and as data, and a SPARQL endpoint, on this machine.
+
+    A URI https://w3id.org/kzelect/id/... is at http://HOST:PORT/id/...; a browser gets HTML, a
+    program asking for Turtle, JSON-LD or N-Triples (Accept header or ?format=) gets data.
+    /sparql answers SPARQL 1.1 queries with the rules and limits of `kzelect query`.
+    """
+    from werkzeug.serving import run_simple
+
+    from .serve import make_app
+    from .store import NoBuild
+
+    if host not in LOOPBACK and not public:
+        raise click.BadParameter(f"{host} is reachable from other machines: add --public if that is what you want",
+                                 param_hint="--host")
+    try:
+        try:
+            app = make_app(out, data_dir)
+        except NoBuild:
+            click.echo(f"No build in {out}/ yet: building it first.", err=True)
+            from .build import build as run_build
+
+            run_build(out, data_dir)
+            app = make_app(out, data_dir)
+    except KzelectError as error:
+        raise UserError(error) from error
+    if host not in LOOPBACK:
+        click.echo(f"Warning: serving on {host}, reachable from other machines.", err=True)
+    run_simple(host, port, app, threaded=False, use_reloader=False)
+
+
 @main.command()
 @click.option("--check", "check_only", is_flag=True, help="Only report whether the generated docs are current.")
 def docs(check_only: bool):
