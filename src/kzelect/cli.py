@@ -267,6 +267,39 @@ def serve(host: str, port: int, public: bool, out: Path, data_dir: Path):
 
 
 @main.command()
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base-url", default="https://kzelect.example.org", show_default=True,
+              help="Where the site will be hosted (at the root of that host): the w3id.org redirect rules point there.")
+@BUILD_DIR_OPTION
+@DATA_OPTION
+def site(target: Path, base_url: str, out: Path, data_dir: Path):
+    """Write every page and data document as static files into TARGET, with the redirect rules.
+
+    TARGET gets id/{kind}/{slug}.html, .ttl, .jsonld and .nt, index.html, 404.html, ontology.ttl,
+    an .htaccess doing the 303 content negotiation of `kzelect serve`, and w3id.htaccess, the rules
+    for the w3id.org repository. TARGET is replaced only once the whole site is written.
+    """
+    from .serve import make_app
+    from .site import write_site
+    from .store import NoBuild
+
+    try:
+        try:
+            app = make_app(out, data_dir)
+        except NoBuild:
+            click.echo(f"No build in {out}/ yet: building it first.", err=True)
+            from .build import build as run_build
+
+            run_build(out, data_dir)
+            app = make_app(out, data_dir)
+        app.site.static = True
+        count = write_site(app.site, out, target, base_url)
+    except KzelectError as error:
+        raise UserError(error) from error
+    click.echo(f"wrote {count} files into {target}")
+
+
+@main.command()
 @click.option("--check", "check_only", is_flag=True, help="Only report whether the generated docs are current.")
 def docs(check_only: bool):
     """Regenerate docs/data-format.md and docs/cli.md from the schema and --help."""

@@ -72,6 +72,7 @@ class Site:
     def __init__(self, store: pyoxigraph.Store, ontology: Path | None = None, texts: dict[str, str] | None = None):
         self.graph = Graph(store, ontology)
         self.texts = texts or {}  # source IRI -> text
+        self.static = False  # a static copy: no server-side search
 
     # -- documents ---------------------------------------------------------------------------
 
@@ -86,7 +87,8 @@ class Site:
         jsonld = json.loads(write(Answer("CONSTRUCT", triples=d.triples), "jsonld"))
         return TEMPLATES.get_template("resource.html").render(
             title=label, iri=d.iri, path=local_path(d.iri), types=[self.graph.label(t) for t in d.types],
-            sentence=self.sentence(d), properties=self.properties(d), citations=self.citations(d),
+            sentence=self.sentence(d), properties=self.properties(d), parts=self.parts(d), citations=self.citations(d),
+            static=self.static,
             disagreements=self.disagreements(d), incoming=[(safe_href(s), self.graph.label(s), self.graph.label(p))
                                                            for s, p in d.incoming],
             replacement=self.graph.replacement(d.iri), replacement_href=safe_href(self.graph.replacement(d.iri) or ""),
@@ -102,12 +104,18 @@ class Site:
             return {"text": self.graph.label(term["value"]), "href": safe_href(term["value"]), "iri": term["value"]}
         return {"text": term["value"], "href": None, "iri": None}
 
-    def properties(self, d: Description) -> list[tuple[str, list[dict]]]:
+    def properties(self, d: Description, subject: str | None = None) -> list[tuple[str, list[dict]]]:
         rows: dict[str, list[dict]] = {}
         for s, p, o in d.triples:
-            if s["value"] == d.iri and p["value"] not in (RDF_TYPE, str(KZE.citation)):
+            if s["value"] == (subject or d.iri) and p["value"] not in (RDF_TYPE, str(KZE.citation)):
                 rows.setdefault(p["value"], []).append(self.link(o))
         return [(self.graph.label(p), values) for p, values in rows.items()]
+
+    def parts(self, d: Description) -> list[dict]:
+        """The resource's hash nodes (a citation's #target, #quote, #position), each with its own anchor."""
+        subjects = sorted({s["value"] for s, _, _ in d.triples if s["value"].startswith(d.iri + "#")})
+        return [{"id": s.split("#", 1)[1], "iri": s, "types": [self.graph.label(t["value"]) for t in d.values(RDF_TYPE, s)],
+                 "properties": self.properties(d, s)} for s in subjects]
 
     def citations(self, d: Description) -> list[Citation]:
         iris = [o["value"] for o in d.values(str(KZE.citation))]
@@ -213,7 +221,8 @@ class Site:
 
     def home(self, query: str = "") -> str:
         found = self.search(query) if query else None
-        return TEMPLATES.get_template("home.html").render(title="kzelect", lists=self.home_lists, query=query, found=found)
+        return TEMPLATES.get_template("home.html").render(title="kzelect", lists=self.home_lists, query=query, found=found,
+                                                          static=self.static)
 
     def search(self, query: str) -> list[dict]:
         """Everything with a name (any spelling) containing the query, case-insensitively."""
@@ -222,7 +231,7 @@ class Site:
                 if needle and any(needle in n.casefold() for n in [item["label"], *item["also"]])]
 
     def not_found(self, path: str) -> str:
-        return TEMPLATES.get_template("notfound.html").render(title="Not found", path=path)
+        return TEMPLATES.get_template("notfound.html").render(title="Not found", path=path, static=self.static)
 
 
 def cite(label: str, iri: str) -> dict:

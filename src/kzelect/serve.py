@@ -153,7 +153,7 @@ class App:
         from .queries import named_queries
 
         return TEMPLATES.get_template("sparql.html").render(title="SPARQL", queries=named_queries().values(),
-                                                              formats=sorted(SELECT_FORMATS))
+                                                              formats=sorted(SELECT_FORMATS), static=False)
 
 
 def _status(code: int, message: str) -> HTTPException:
