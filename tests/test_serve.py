@@ -274,3 +274,28 @@ def test_the_endpoint_stops_at_its_limits(dist):
 def test_serve_refuses_a_public_address_without_the_flag(dist):
     result = CliRunner().invoke(main, ["serve", "--build-dir", str(dist), "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "--public" in result.output
+
+
+def test_a_retired_identifier_redirects_to_its_replacement(base_data, tmp_path):
+    (base_data / "deprecated.yaml").write_text(
+        "- id: party/old-name\n  replacedBy: party/nur-otan\n  note: renamed\n", encoding="utf-8")
+    out = tmp_path / "dist"
+    build(out, base_data)
+    retired = Client(make_app(out, base_data))
+    response = retired.get("/id/party/old-name", headers={"Accept": "text/html"})
+    assert response.status_code == 301 and response.headers["Location"] == "/id/party/nur-otan"
+    data = retired.get("/id/party/old-name.nt").get_data(as_text=True)
+    assert "<http://purl.org/dc/terms/isReplacedBy> <https://w3id.org/kzelect/id/party/nur-otan>" in data
+
+
+@pytest.mark.parametrize("iri, href", [
+    ("https://w3id.org/kzelect/id/party/ak-zhol", "/id/party/ak-zhol.html"),
+    ("https://w3id.org/kzelect/id/quote/a-1-2#target", "/id/quote/a-1-2.html#target"),
+    ("https://www.rferl.org/a/1078226.html", "https://www.rferl.org/a/1078226.html"),
+    ("javascript:alert(1)", None), ("data:text/html,<script>", None), ("file:///etc/passwd", None),
+    ("https://example.org/a b", None), ("https://example.org/a\"onmouseover=x", None), ("https://example.org/\n", None),
+])
+def test_only_http_links_are_rendered_as_links(iri, href):
+    from kzelect.pages import safe_href
+
+    assert safe_href(iri) == href
