@@ -128,3 +128,33 @@ def test_a_label_with_markup_never_runs_as_script(hostile_site, page):
         assert page.evaluate("window.pwned === undefined")
         assert page.dialogs == []
     assert page.inner_text("h1") == HOSTILE
+
+
+@pytest.fixture(scope="module")
+def static_site(dist, tmp_path_factory):
+    """The static copy (kzelect site), served as plain files."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from click.testing import CliRunner
+
+    from kzelect.cli import main
+
+    target = tmp_path_factory.mktemp("static") / "www"
+    assert CliRunner().invoke(main, ["site", str(target), "--build-dir", str(dist)]).exit_code == 0
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(target))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_static_copy_finds_every_spelling_and_links_through(static_site, page):
+    page.goto(static_site + "/index.html")
+    page.fill("#find", "Aq Zhol")
+    visible = page.locator("li[data-names]:visible")
+    assert visible.count() == 1 and visible.inner_text().startswith("Ak Zhol")
+    visible.locator("a").click()
+    assert page.url.endswith("/id/party/ak-zhol.html") and page.inner_text("h1") == "Ak Zhol"

@@ -73,4 +73,5 @@ def test_the_redirect_rules_come_with_it(site):
     assert "RewriteRule ^ %1/id/%2.ttl [R=303,L]" in htaccess and "Header append Vary Accept" in htaccess
     w3id = (site / "w3id.htaccess").read_text()
     assert "RewriteRule ^(.*)$ https://kzelect.example.org/$1 [R=303,L,NE]" in w3id
-    assert "Ctrl+F" in (site / "index.html").read_text(encoding="utf-8")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "Ctrl+F" in home and '<li data-names="Ak Zhol|Ak Zhol (Bright Path)|Aq Zhol|Bright Path">' in home

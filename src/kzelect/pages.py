@@ -22,6 +22,8 @@ from .results import Answer, write
 OA = "http://www.w3.org/ns/oa#"
 DCT_TITLE = "http://purl.org/dc/terms/title"
 DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+ORG, SCHEMA = "http://www.w3.org/ns/org#", "https://schema.org/"
+SINCE = str(KZE.since)
 DOCUMENTS = {"html": "text/html", "ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples"}
 HOME_CLASSES = (("Elections", KZE.Election), ("Parties", KZE.PoliticalParty), ("People", KZE.Person),
                 ("Observer missions", KZE.ObserverMission), ("Events", KZE.Event), ("Sources", KZE.SourceArticle))
@@ -138,30 +140,54 @@ class Site:
                         d.value(OA + "suffix", quote) or "", int(d.value(OA + "start", position)), int(d.value(OA + "end", position)))
 
     def sentence(self, d: Description) -> str:
-        """The fact in one sentence, in plain words, from the resource's own values."""
-        def name(predicate):
-            value = d.value(str(KZE[predicate]) if not predicate.startswith("http") else predicate)
+        """The fact in one sentence, in plain words, from the resource's own values (never beyond them)."""
+        def name(predicate: str) -> str | None:
+            value = d.value(predicate if predicate.startswith("http") else str(KZE[predicate]))
             return self.graph.label(value) if value and value.startswith("http") else value
 
-        label, source = self.graph.label(d.iri), d.value(DERIVED)
-        according = ""
-        if source:
-            publisher = self.graph.describe(source).value("http://purl.org/dc/terms/publisher")
-            title = self.graph.describe(source).value(DCT_TITLE) or self.graph.label(source)
-            according = f", according to {self.graph.label(publisher) + ' ' if publisher else ''}(“{title}”)"
+        def names(predicate: str) -> str:
+            values = [self.graph.label(t["value"]) if t["type"] == "uri" else t["value"]
+                      for t in d.values(predicate if predicate.startswith("http") else str(KZE[predicate]))]
+            return " and ".join(sorted(values))
+
+        label, according = self.graph.label(d.iri), self.according(d.value(DERIVED))
         if str(KZE.PartyResult) in d.types:
             share, votes = d.value(str(KZE.shareStatedAs)) or d.value(str(KZE.voteShare)), d.value(str(KZE.votes))
             got = " and ".join(x for x in (f"{share} of the vote" if share else "", f"{int(votes):,} votes" if votes else "") if x)
             return f"{name('party')} received {got or 'a result'} in the {name('election')}{according}."
         if str(KZE.Figure) in d.types:
-            return f"{name('measure') or 'A figure'} of {name('figureOf')}: {name('statedAs') or name('value')}{according}."
+            measure = name("measure") or "a figure"
+            return f"{measure[:1].upper() + measure[1:]} of {name('figureOf')}: “{name('statedAs') or name('value')}”{according}."
         if str(KZE.Assessment) in d.types:
-            return f"{name('assessedBy')} on the {name('assessmentOf')}: “{name('statement')}”{according}."
+            return f"{names('assessedBy')} on the {name('assessmentOf')}: “{name('statement')}”{according}."
         if str(KZE.ParticipantClaim) in d.types:
-            return f"{name('claimant')} claimed: “{name('statement')}”{according}."
+            return f"{names('claimant')} claimed: “{name('statement')}”{according}."
+        if str(KZE.StanceAttribution) in d.types:
+            during = f" at the {name('duringElection')}" if name("duringElection") else ""
+            return f"{name('stanceOf')} is described as “{name('statedAs')}” ({name('stance')}){during}{according}."
+        if str(KZE.RoleHolding) in d.types:
+            since = f", since {name(SINCE)}" if name(SINCE) else ""
+            return (f"{name(ORG + 'member')}: “{name('statedTitle')}” ({name(ORG + 'role')}) "
+                    f"of {name(ORG + 'organization')}{since}{according}.")
+        if str(KZE.ObserverMission) in d.types:
+            sent = f", sent by {names('organizedBy')}" if names("organizedBy") else ""
+            return f"{label} observed the {names('observes')}{sent}{according}."
+        if str(KZE.Event) in d.types:
+            when = f" on {name(SCHEMA + 'startDate')}" if name(SCHEMA + "startDate") else ""
+            where = f" in {names(SCHEMA + 'location')}" if names(SCHEMA + "location") else ""
+            return f"{label} ({name('eventType')}){when}{where}{according}."
+        if str(KZE.Disagreement) in d.types:
+            return f"Sources disagree: {label}. Each source's figure is below, side by side."
         kinds = ", ".join(self.graph.label(t) for t in d.types) or "resource"
         article = "an" if kinds[:1].lower() in "aeiou" else "a"
         return f"{label} is {article} {kinds} in the kzelect graph{according}."
+
+    def according(self, source: str | None) -> str:
+        if not source:
+            return ""
+        publisher = self.graph.describe(source).value("http://purl.org/dc/terms/publisher")
+        title = self.graph.describe(source).value(DCT_TITLE) or self.graph.label(source)
+        return f", according to {self.graph.label(publisher) + ' ' if publisher else ''}(“{title}”)"
 
     def disagreements(self, d: Description) -> list[dict]:
         """Each disagreement this resource is, or is a claim of: the claims side by side."""
