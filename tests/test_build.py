@@ -147,3 +147,11 @@ def test_exports_are_readable_by_other_users(tmp_path):
     finally:
         os.umask(previous)
     assert {oct((tmp_path / "out" / name).stat().st_mode & 0o777) for name in ("a.nt", "checks/b.rq")} == {"0o644"}
+
+
+def test_jsonld_keeps_the_order_of_rdf_lists():
+    """Regression: sorting every JSON array for stable output also reordered @list, changing the graph."""
+    from rdflib.compare import isomorphic
+
+    graph = Graph().parse(data="@prefix ex: <http://example.org/> . ex:a ex:p ( ex:z ex:b ex:m ) .", format="turtle")
+    assert isomorphic(Graph().parse(data=export.to_jsonld(graph).decode("utf-8"), format="json-ld"), graph)

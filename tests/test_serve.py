@@ -299,3 +299,20 @@ def test_only_http_links_are_rendered_as_links(iri, href):
     from kzelect.pages import safe_href
 
     assert safe_href(iri) == href
+
+
+def test_the_ontology_negotiates_and_every_term_has_an_anchor(client):
+    assert client.get("/ontology", headers={"Accept": "text/html"}).headers["Location"] == "/ontology.html"
+    assert client.get("/ontology", headers={"Accept": "text/turtle"}).headers["Location"] == "/ontology.ttl"
+    text, links = page(client, "/ontology.html")
+    turtle = client.get("/ontology.ttl").get_data(as_text=True)
+    terms = set(re.findall(r"^kze:(\w+)\n    a owl:(?:Class|ObjectProperty|DatatypeProperty)", turtle, re.M))
+    assert len(terms) > 50 and terms <= links.ids
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    reference = Graph().parse(data=turtle, format="turtle")
+    for ext, fmt in (("nt", "nt"), ("jsonld", "json-ld")):
+        assert isomorphic(Graph().parse(data=client.get(f"/ontology.{ext}").get_data(as_text=True), format=fmt), reference), ext
+    fact, fact_links = page(client, f"{NUR_OTAN_2007}.html")
+    assert "/ontology.html#PartyResult" in fact_links.hrefs

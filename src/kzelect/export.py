@@ -56,12 +56,13 @@ def to_jsonld(graph: Graph) -> bytes:
     return _dump({"@context": ctx, "@graph": nodes})
 
 
-def _sorted_values(node):
+def _sorted_values(node, ordered: bool = False):
+    """Values in a stable order; an ``@list`` (an RDF collection) keeps its own order."""
     if isinstance(node, dict):
-        return {key: _sorted_values(value) for key, value in sorted(node.items())}
+        return {key: _sorted_values(value, key == "@list") for key, value in sorted(node.items())}
     if isinstance(node, list):
         items = [_sorted_values(v) for v in node]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        return items if ordered else sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return node
 
 

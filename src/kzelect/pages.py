@@ -7,6 +7,7 @@ the embedded JSON-LD is escaped for a ``<script>`` element; only http(s) IRIs be
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -40,11 +41,16 @@ def script_json(document) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704 - escaped above
 
 
+SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
 def safe_href(iri: str) -> str | None:
     """A link target for an IRI: our own as its HTML document (``/id/x.html``), other http(s) as is, anything else none."""
     path = local_path(iri)
     if path:
         return path + ".html" + ("#" + iri.split("#", 1)[1] if "#" in iri else "")
+    if iri.startswith(str(KZE)) and SAFE_NAME.fullmatch(iri[len(str(KZE)):]):
+        return "/ontology.html#" + iri[len(str(KZE)):]
     return iri if iri.startswith(("http://", "https://")) and not any(c in iri for c in " <>\"\n\r\t") else None
 
 
@@ -88,7 +94,7 @@ class Site:
         label = self.graph.label(d.iri)
         jsonld = json.loads(write(Answer("CONSTRUCT", triples=d.triples), "jsonld"))
         return TEMPLATES.get_template("resource.html").render(
-            title=label, iri=d.iri, path=local_path(d.iri), types=[self.graph.label(t) for t in d.types],
+            title=label, iri=d.iri, path=local_path(d.iri), types=[(self.graph.label(t), safe_href(t)) for t in d.types],
             sentence=self.sentence(d), properties=self.properties(d), parts=self.parts(d), citations=self.citations(d),
             static=self.static,
             disagreements=self.disagreements(d), incoming=[(safe_href(s), self.graph.label(s), self.graph.label(p))
@@ -268,3 +274,42 @@ def cite(label: str, iri: str) -> dict:
     csl = {"id": key, "type": "dataset", "title": label, "URL": iri, "publisher": "kzelect"}
     return {"text": f"“{label}”. kzelect: Kazakhstan's Mazhilis elections as a cited knowledge graph. {iri}",
             "bibtex": bibtex, "csl": json.dumps(csl, ensure_ascii=False, indent=1), "curie": curie(iri)}
+
+
+def ontology_page(path: Path, static: bool = False) -> str:
+    """The ontology as a page: each class and property with its label, comment and alignments, anchored by name."""
+    from rdflib import OWL, RDF, RDFS, Graph, URIRef
+    from rdflib.namespace import DCTERMS
+
+    from .namespaces import ONTOLOGY_IRI, bind_prefixes
+
+    graph = bind_prefixes(Graph()).parse(path, format="turtle")
+    shown = graph.namespace_manager.normalizeUri
+    ontology = graph.resource(URIRef(ONTOLOGY_IRI))
+    sections = []
+    for heading, kinds in (("Classes", (OWL.Class,)), ("Properties", (OWL.ObjectProperty, OWL.DatatypeProperty))):
+        terms = []
+        for term in sorted({s for k in kinds for s in graph.subjects(RDF.type, k) if str(s).startswith(str(KZE))}):
+            facts = [(name, sorted(shown(o) for o in graph.objects(term, predicate)))
+                     for name, predicate in (("subclass of", RDFS.subClassOf), ("subproperty of", RDFS.subPropertyOf),
+                                             ("equivalent to", OWL.equivalentClass), ("domain", RDFS.domain), ("range", RDFS.range))]
+            terms.append({"name": str(term)[len(str(KZE)):], "label": str(graph.value(term, RDFS.label) or ""),
+                          "comment": str(graph.value(term, RDFS.comment) or ""), "facts": [(n, v) for n, v in facts if v]})
+        sections.append((heading, terms))
+    return TEMPLATES.get_template("ontology.html").render(
+        title=str(ontology.value(DCTERMS.title) or "kzelect ontology"), iri=ONTOLOGY_IRI,
+        version=str(ontology.value(OWL.versionInfo) or ""), description=str(ontology.value(DCTERMS.description) or ""),
+        sections=sections, static=static)
+
+
+def ontology_document(path: Path, fmt: str) -> bytes:
+    """The ontology file, or the same triples as JSON-LD or N-Triples."""
+    if fmt == "ttl":
+        return path.read_bytes()
+    from rdflib import Graph
+
+    from .export import to_jsonld, to_ntriples
+    from .namespaces import bind_prefixes
+
+    graph = bind_prefixes(Graph()).parse(path, format="turtle")
+    return to_jsonld(graph) if fmt == "jsonld" else to_ntriples(graph)

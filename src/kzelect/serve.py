@@ -49,7 +49,8 @@ class App:
     def __init__(self, site: Site, out: Path, limits: Limits = ENDPOINT_LIMITS):
         self.site, self.out, self.limits = site, out, limits
         self.urls = Map([Rule("/", endpoint="home"), Rule("/sparql", endpoint="sparql", methods=["GET", "POST"]),
-                         Rule("/id/<path:rest>", endpoint="resource"), Rule("/ontology", endpoint="ontology")],
+                         Rule("/id/<path:rest>", endpoint="resource"), Rule("/ontology", endpoint="ontology"),
+                         Rule("/ontology.<ext>", endpoint="ontology_document")],
                         strict_slashes=False)
 
     def __call__(self, environ, start_response):
@@ -73,8 +74,18 @@ class App:
         return self.html(self.site.home(request.args.get("q", "")[:200]))
 
     def ontology(self, request: Request) -> Response:
-        data = (self.out / "ontology.ttl").read_bytes()
-        return Response(data, content_type="text/turtle; charset=utf-8")
+        response = Response(status=303, headers={"Location": f"/ontology.{self.negotiate(request)}"})
+        response.vary.add("Accept")
+        return response
+
+    def ontology_document(self, request: Request, ext: str) -> Response:
+        from .pages import ontology_document, ontology_page
+
+        if ext not in DOCUMENTS:
+            raise NotFound()
+        path = self.out / "ontology.ttl"
+        data = ontology_page(path, self.site.static).encode("utf-8") if ext == "html" else ontology_document(path, ext)
+        return Response(data, content_type=DOCUMENTS[ext] + "; charset=utf-8")
 
     def resource(self, request: Request, rest: str) -> Response:
         if not SAFE_PATH.fullmatch(rest):

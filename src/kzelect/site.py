@@ -1,7 +1,7 @@
 """`kzelect site DIR`: the pages and data documents as static files, for any static web host.
 
 The files sit at the paths the server answers: ``id/{kind}/{slug}.html`` (and ``.ttl``, ``.jsonld``,
-``.nt``), ``index.html``, ``ontology.ttl``. Two sets of redirect rules come with them:
+``.nt``), ``index.html``, ``ontology.html`` (and its data documents). Two sets of redirect rules come with them:
 
 - ``.htaccess`` for the host (Apache): a request for a thing (``/id/{kind}/{slug}``) is answered
   ``303 See Other`` with the document the ``Accept`` header asks for, as ``kzelect serve`` does;
@@ -22,7 +22,7 @@ import pyoxigraph
 
 from .describe import local_path
 from .namespaces import BASE
-from .pages import DOCUMENTS, Site
+from .pages import DOCUMENTS, Site, ontology_document, ontology_page
 
 HTACCESS = """# Content negotiation for the kzelect static site (Apache 2.4, mod_rewrite).
 # A thing /id/{kind}/{slug} is answered 303 See Other with the document the client accepts.
@@ -43,6 +43,13 @@ RewriteCond %{HTTP_ACCEPT} application/n-triples
 RewriteRule ^ %1/id/%2.nt [R=303,L]
 RewriteCond %{REQUEST_URI} ^(.*)/id/([^.]+)$
 RewriteRule ^ %1/id/%2.html [R=303,L]
+RewriteCond %{HTTP_ACCEPT} text/turtle
+RewriteRule ^ontology$ ontology.ttl [R=303,L]
+RewriteCond %{HTTP_ACCEPT} application/ld\\+json
+RewriteRule ^ontology$ ontology.jsonld [R=303,L]
+RewriteCond %{HTTP_ACCEPT} application/n-triples
+RewriteRule ^ontology$ ontology.nt [R=303,L]
+RewriteRule ^ontology$ ontology.html [R=303,L]
 Header append Vary Accept
 ErrorDocument 404 /404.html
 """
@@ -51,7 +58,6 @@ W3ID = """# For the w3id.org repository: kzelect/.htaccess. Sends https://w3id.o
 Options +FollowSymLinks
 RewriteEngine on
 RewriteRule ^$ {base}/ [R=302,L]
-RewriteRule ^ontology$ {base}/ontology.ttl [R=303,L]
 RewriteRule ^(.*)$ {base}/$1 [R=303,L,NE]
 """
 
@@ -84,7 +90,9 @@ def write_site(site: Site, out: Path, target: Path, base_url: str) -> int:
 def _write_all(site: Site, out: Path, root: Path, base_url: str) -> int:
     files = {"index.html": site.home().encode("utf-8"), "404.html": site.not_found("").encode("utf-8"),
              ".htaccess": HTACCESS.encode("utf-8"), "w3id.htaccess": W3ID.format(base=base_url).encode("utf-8"),
-             "ontology.ttl": (Path(out) / "ontology.ttl").read_bytes()}
+             "ontology.html": ontology_page(Path(out) / "ontology.ttl", static=True).encode("utf-8")}
+    for ext in ("ttl", "jsonld", "nt"):
+        files[f"ontology.{ext}"] = ontology_document(Path(out) / "ontology.ttl", ext)
     for iri in resources(site.graph.store):
         path = iri[len(BASE):]
         for ext in DOCUMENTS:
