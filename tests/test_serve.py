@@ -316,3 +316,10 @@ def test_the_ontology_negotiates_and_every_term_has_an_anchor(client):
         assert isomorphic(Graph().parse(data=client.get(f"/ontology.{ext}").get_data(as_text=True), format=fmt), reference), ext
     fact, fact_links = page(client, f"{NUR_OTAN_2007}.html")
     assert "/ontology.html#PartyResult" in fact_links.hrefs
+
+
+def test_the_chart_shows_seats_where_a_source_states_them(client):
+    text, _ = page(client, "/id/election/mazhilis-2007.html")
+    svg = re.search(r"<svg.*?</svg>", text, re.S)[0]
+    assert re.search(r"Ak Zhol · Elections to a new.*?3\.27% · 0 seats", svg, re.S)
+    assert re.search(r"Nur Otan · Elections to a new.*?88\.05%</text>", svg, re.S)  # no seat count stated for it

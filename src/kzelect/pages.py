@@ -236,14 +236,15 @@ class Site:
         return segments
 
     def chart(self, d: Description) -> Markup | None:
-        """Vote shares by party and source, as an inline SVG bar chart (no script, no network)."""
+        """Vote shares by party and source, and seats where a source states them, as an inline SVG bar chart."""
         rows = self.graph._select(
-            f"SELECT ?party ?share ?source WHERE {{ ?r a <{KZE.PartyResult}> ; <{KZE.election}> <{d.iri}> ; "
-            f"<{KZE.party}> ?p ; <{KZE.voteShare}> ?share ; <{DERIVED}> ?s . ?p <{PREF_LABEL}> ?party . ?s <{DCT_TITLE}> ?source }}")
+            f"SELECT ?party ?share ?source ?seats WHERE {{ ?r a <{KZE.PartyResult}> ; <{KZE.election}> <{d.iri}> ; "
+            f"<{KZE.party}> ?p ; <{KZE.voteShare}> ?share ; <{DERIVED}> ?s . ?p <{PREF_LABEL}> ?party . ?s <{DCT_TITLE}> ?source "
+            f"OPTIONAL {{ ?r <{KZE.seats}> ?seats }} }}")
         if not rows:
             return None
-        bars = sorted(((r["party"]["value"], r["source"]["value"], float(r["share"]["value"]), r["share"]["value"]) for r in rows),
-                      key=lambda b: (-b[2], b[0], b[1]))
+        bars = sorted(((r["party"]["value"], r["source"]["value"], float(r["share"]["value"]), r["share"]["value"],
+                        r["seats"]["value"] if "seats" in r else None) for r in rows), key=lambda b: (-b[2], b[0], b[1]))
         return Markup(TEMPLATES.get_template("chart.svg").render(bars=bars, height=24 * len(bars) + 30))  # noqa: S704 - autoescaped
 
     @cached_property
