@@ -71,3 +71,28 @@ def test_cli_reports_problems_with_exit_code_2_and_writes_nothing(base_data, tmp
     assert result.exit_code == 2
     assert "Fix:" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_yaml_tag_that_would_run_code_is_refused_and_nothing_runs(base_data, tmp_path):
+    marker = tmp_path / "MARKER"
+    (base_data / "records" / "evil.yaml").write_text(
+        f'- id: party/ak-zhol\n  label: !!python/object/apply:os.system ["touch {marker}"]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"evil.yaml:2: YAML syntax error: could not determine a constructor"):
+        load_data(base_data)
+    assert not marker.exists()
+
+
+def test_yaml_1_1_coercions_never_happen(tmp_path):
+    """NO stays text, 0123 and 0x1F are not numbers, 1.10 keeps its digits, 2023-02-30 is not a date."""
+    from decimal import Decimal
+
+    from kzelect.records import parse_file
+
+    path = tmp_path / "values.yaml"
+    path.write_text("- {a: NO, b: 1.10, c: 0123, d: 2023-02-30, e: on, f: 0x1F, g: 1_000, h: .inf, i: true, j: 2007}\n")
+    problems: list = []
+    (values,) = parse_file(path, problems)
+    assert problems == []
+    assert values == {"a": "NO", "b": "1.10", "c": "0123", "d": "2023-02-30", "e": "on", "f": "0x1F", "g": "1_000",
+                      "h": ".inf", "i": True, "j": 2007}
+    assert Decimal(values["b"]) == Decimal("1.10") and str(Decimal(values["b"])) == "1.10"

@@ -74,11 +74,15 @@ def _construct_mapping(loader, node):
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# Dates stay text (checked by the date field type), so an impossible date is a located problem.
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+# Plain scalars are text unless they are unmistakably something else: YAML 1.1's coercions
+# (NO -> false, 0123 -> 83, 1.10 -> 1.1, 0x1F -> 31, 2023-02-30 -> a date) never happen. Only
+# true/false, null, and whole numbers without a leading zero are resolved; every other scalar
+# stays text for its field's type to check (decimals are read from the text exactly, "1.10" included,
+# and dates are checked by the date type, so an impossible date is a located problem).
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:0|-?[1-9][0-9]*)$"), list("-0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
 def data_files(folder: Path = paths.RECORDS) -> list[Path]:

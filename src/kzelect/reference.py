@@ -23,6 +23,9 @@ def data_format() -> str:
     out = ["# The data format", "",
            "Generated from `src/kzelect/schema.py` by `python3 -m kzelect docs`; a test fails if it is stale.", "",
            "Every record is a YAML mapping in a list in a file under `data/records/`. Its `id` is `kind/slug`.",
+           "Plain values are text unless they are `true`/`false`, `null` or a whole number without a leading zero:",
+           "YAML 1.1's coercions never happen (`NO`, `on`, `0123`, `0x1F`, `1.10` and `2023-02-30` stay text, and",
+           "each field's type then checks them; a decimal keeps the digits written). Tags such as `!!python/...` are refused.",
            "Every record may have:", "",
            "| field | type | predicate | meaning |", "|---|---|---|---|",
            "| `id` | kind/slug | (the subject URI `id/{kind}/{slug}`) | required |"]
