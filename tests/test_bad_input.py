@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -96,3 +97,58 @@ def test_yaml_1_1_coercions_never_happen(tmp_path):
     assert values == {"a": "NO", "b": "1.10", "c": "0123", "d": "2023-02-30", "e": "on", "f": "0x1F", "g": "1_000",
                       "h": ".inf", "i": True, "j": 2007}
     assert Decimal(values["b"]) == Decimal("1.10") and str(Decimal(values["b"])) == "1.10"
+
+
+def _record(base_data, name: str, text: str | bytes) -> None:
+    path = base_data / "records" / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+def _problems(base_data) -> list[str]:
+    with pytest.raises(DataError) as raised:
+        load_data(base_data)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_latin_1_bytes_are_located(base_data):
+    _record(base_data, "latin.yaml", "- id: party/ak-zhol\n  label: Ak Zhol\n  note: caf\u00e9\n".encode("latin-1"))
+    assert any("records/latin.yaml:3: not UTF-8: byte 0xe9" in m and "save the file as UTF-8" in m
+               for m in _problems(base_data))
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n# and another\n", "\n\n"])
+def test_an_empty_file_is_reported(base_data, text):
+    _record(base_data, "empty.yaml", text)
+    assert any("records/empty.yaml:1: the file holds no records" in m for m in _problems(base_data))
+
+
+@pytest.mark.parametrize("label, code", [("Nur\x00Otan", "U+0000"), ("Nur \u202eOtan", "U+202E"), ("Nur\x1bOtan", "U+001B"),
+                                         ("Nur \u2066Otan", "U+2066")])
+def test_control_characters_are_refused(base_data, label, code):
+    _record(base_data, "control.yaml", f"- id: party/ak-zhol\n  label: {json.dumps(label)}\n"
+                                       "  cites: [{source: source/rferl-2007, quote: \"Kazakhstan's ruling Nur Otan party\"}]\n")
+    assert any("control.yaml:2:" in m and f"without control characters (found {code}" in m for m in _problems(base_data))
+
+
+def test_markup_and_zero_width_characters_are_kept_as_text(base_data):
+    label = "<b>Ak</b> Zhol\u200d </script>"
+    _record(base_data, "markup.yaml", f"- id: party/ak-zhol\n  label: {json.dumps(label)}\n"
+                                      "  cites: [{source: source/rferl-2007, quote: \"Kazakhstan's ruling Nur Otan party\"}]\n")
+    data = load_data(base_data)
+    assert next(r for r in data.records if r.id == "party/ak-zhol").values["label"] == label
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "https://example.org/a b", "https://example.org/a>b",
+                                 'https://example.org/"x', "file:///etc/passwd", "https://example.org/\nx"])
+def test_a_link_field_takes_only_a_plain_http_url(base_data, url):
+    source = (base_data / "records" / "base.yaml").read_text(encoding="utf-8")
+    assert source.count("  language: en\n") == 1
+    (base_data / "records" / "base.yaml").write_text(source.replace("  language: en\n", f"  language: en\n  url: {json.dumps(url)}\n"),
+                                                    encoding="utf-8")
+    assert any("'url' must be an http(s) URL" in m for m in _problems(base_data))
+
+
+@pytest.mark.parametrize("record_id", ["party/Nur-Otan", "Party/nur-otan", "party/nur\u2010otan", "party/nur-ota\u0301n"])
+def test_ids_are_plain_lowercase_ascii_so_case_or_normalisation_cannot_collide(base_data, record_id):
+    _record(base_data, "ids.yaml", f"- id: {json.dumps(record_id)}\n  label: x\n")
+    assert any("ids.yaml:1:" in m for m in _problems(base_data))

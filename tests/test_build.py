@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -155,3 +156,38 @@ def test_jsonld_keeps_the_order_of_rdf_lists():
 
     graph = Graph().parse(data="@prefix ex: <http://example.org/> . ex:a ex:p ( ex:z ex:b ex:m ) .", format="turtle")
     assert isomorphic(Graph().parse(data=export.to_jsonld(graph).decode("utf-8"), format="json-ld"), graph)
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory) -> Path:
+    """The base fixture with a label that tries to break out of every syntax the exports use."""
+    from conftest import make_data_dir
+
+    root = tmp_path_factory.mktemp("hostile-literal")
+    data = make_data_dir(root)
+    base = (data / "records" / "base.yaml").read_text(encoding="utf-8")
+    label = 'Nur """Otan\n" . <a> <b> <c> .\n\'\'\' @prefix x: <y> . \\ "}]}, {"@id": "x"} </script>'
+    (data / "records" / "base.yaml").write_text(base.replace("  label: Nur Otan\n", f"  label: {json.dumps(label)}\n"),
+                                               encoding="utf-8")
+    out = root / "dist"
+    result = CliRunner().invoke(main, ["build", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, label
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_a_literal_that_mimics_syntax_round_trips_through_every_export(hostile_build, name):
+    out, label = hostile_build
+    rdflib_fmt, oxi_fmt = FORMATS[name]
+    reference = Graph().parse(out / export.NTRIPLES, format="nt")
+    assert any(str(o) == label for o in reference.objects()), "the label itself"
+    assert {t for t in Graph().parse(out / name, format=rdflib_fmt)} == set(reference)
+    assert set(oxigraph_graph(out / name, oxi_fmt)) == set(reference)
+
+
+def test_a_literal_that_mimics_syntax_round_trips_through_trig(hostile_build):
+    out, _ = hostile_build
+    reference = Graph().parse(out / export.NTRIPLES, format="nt")
+    quads = pyoxigraph.parse((out / export.TRIG).read_bytes(), format=pyoxigraph.RdfFormat.TRIG)
+    union = Graph().parse(data="".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads), format="nt")
+    assert set(union) == set(reference)

@@ -93,7 +93,18 @@ def parse_file(path: Path, problems: list[Problem]) -> list[_Mapping]:
     """The list of mappings in one data file; syntax errors become problems."""
     name = paths.relative(path)
     try:
-        content = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        problems.append(Problem(name, line, f"not UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded",
+                                "save the file as UTF-8 (it looks like Latin-1 or Windows-1252)"))
+        return []
+    except OSError as error:
+        problems.append(Problem(name, 1, f"cannot read the file: {error}", "check that it exists and is readable"))
+        return []
+    try:
+        content = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -105,6 +116,8 @@ def parse_file(path: Path, problems: list[Problem]) -> list[_Mapping]:
         problems.append(Problem(name, 1, f"cannot read the file: {error}", "save it as UTF-8 YAML"))
         return []
     if content is None:
+        problems.append(Problem(name, 1, "the file holds no records (it is empty, or only comments)",
+                                "add records ('- id: kind/slug'), or delete the file"))
         return []
     if not isinstance(content, list):
         problems.append(Problem(name, 1, "the file must hold a YAML list of records",
@@ -245,7 +258,15 @@ def _check_scalar(record_id, spec: Field, value, line, problem):
     return result
 
 
+# Control characters (but tab and newline) and the bidirectional controls that can make text read
+# differently from how it is stored ("Trojan Source") are refused in any text of the data.
+FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _as_str(value, spec):
+    if isinstance(value, str) and FORBIDDEN.search(value):
+        bad = FORBIDDEN.search(value)[0]
+        return None, f"a text without control characters (found U+{ord(bad):04X} at position {FORBIDDEN.search(value).start()})"
     ok = isinstance(value, str) and value.strip()
     return (value if ok else None), "a non-empty text"
 
@@ -289,7 +310,7 @@ def _as_bool(value, spec):
 
 
 def _as_uri(value, spec):
-    ok = isinstance(value, str) and re.match(r"^https?://\S+$", value)
+    ok = isinstance(value, str) and re.match(r"^https?://[^\s<>\"{}|\\^`]+$", value)
     return (value if ok else None), "an http(s) URL"
 
 
