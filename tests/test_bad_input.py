@@ -152,3 +152,16 @@ def test_a_link_field_takes_only_a_plain_http_url(base_data, url):
 def test_ids_are_plain_lowercase_ascii_so_case_or_normalisation_cannot_collide(base_data, record_id):
     _record(base_data, "ids.yaml", f"- id: {json.dumps(record_id)}\n  label: x\n")
     assert any("ids.yaml:1:" in m for m in _problems(base_data))
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("tab.yaml", "- id: party/ak-zhol\n\tlabel: x\n", "tab.yaml:2: YAML syntax error at column 1: found character '\\t'"),
+    ("quote.yaml", '- id: party/ak-zhol\n  label: "unclosed\n', "quote.yaml:3: YAML syntax error at column 1: found unexpected end "
+                                                                   "of stream (while scanning a quoted scalar at line 2)"),
+])
+def test_a_syntax_error_names_line_and_column(base_data, name, text, expected):
+    _record(base_data, name, text)
+    messages = _problems(base_data)
+    assert any(expected in m for m in messages), messages
+    if name == "tab.yaml":
+        assert any("indent with spaces" in m for m in messages)

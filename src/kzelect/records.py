@@ -107,10 +107,12 @@ def parse_file(path: Path, problems: list[Problem]) -> list[_Mapping]:
         content = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         context = f" ({error.context} at line {error.context_mark.line + 1})" if error.context_mark else ""
-        problems.append(Problem(name, line, f"YAML syntax error: {error.problem or error}{context}",
-                                "correct the YAML syntax at this line (indentation, quotes, colons)"))
+        fix = "correct the YAML syntax at this line (indentation, quotes, colons)"
+        if "'\\t'" in str(error.problem) or "\t" in str(error.problem):
+            fix = "indent with spaces: YAML does not allow tabs there"
+        problems.append(Problem(name, line, f"YAML syntax error at column {column}: {error.problem or error}{context}", fix))
         return []
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         problems.append(Problem(name, 1, f"cannot read the file: {error}", "save it as UTF-8 YAML"))
