@@ -184,7 +184,7 @@ def test_every_internal_link_of_the_home_page_resolves(client):
 
 # -- escaping -------------------------------------------------------------------------------------
 
-HOSTILE = "Evil </script><script>alert(1)</script> <b>bold</b> & \u202eRTL"
+HOSTILE = "Evil </script><script>alert(1)</script> <b>bold</b> & zero\u200dwidth"
 
 
 @pytest.fixture(scope="module")
