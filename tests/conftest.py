@@ -20,6 +20,17 @@ def make_data_dir(tmp_path: Path, records: Path | None = None) -> Path:
     return data
 
 
+def data_with_label(root: Path, label: str) -> Path:
+    """The base fixture with Nur Otan's label replaced by ``label`` (for hostile-text tests)."""
+    import json
+
+    data = make_data_dir(root)
+    records = data / "records" / "base.yaml"
+    records.write_text(records.read_text(encoding="utf-8").replace("  label: Nur Otan\n", f"  label: {json.dumps(label)}\n"),
+                       encoding="utf-8")
+    return data
+
+
 @pytest.fixture
 def base_data(tmp_path) -> Path:
     return make_data_dir(tmp_path)

@@ -7,7 +7,6 @@ reason, where Playwright or Chromium is missing; under CI (``CI`` set) that is a
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -108,13 +107,10 @@ def test_the_pages_work_without_javascript(browser, site):
 
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory):
-    from conftest import make_data_dir
+    from conftest import data_with_label
 
     root = tmp_path_factory.mktemp("hostile-browser")
-    data = make_data_dir(root)
-    base = (data / "records" / "base.yaml").read_text(encoding="utf-8")
-    (data / "records" / "base.yaml").write_text(base.replace("  label: Nur Otan\n", f"  label: {json.dumps(HOSTILE)}\n"),
-                                               encoding="utf-8")
+    data = data_with_label(root, HOSTILE)
     build(root / "dist", data)
     server, url = _serve(make_app(root / "dist", data))
     yield url

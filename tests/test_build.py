@@ -81,7 +81,6 @@ def test_trig_named_graphs_union_is_the_graph(built):
 
 
 def test_jsonld_uses_only_the_inline_context(built):
-    import json
 
     document = json.loads((built / export.JSONLD).read_text(encoding="utf-8"))
     context = json.loads((built / export.CONTEXT).read_text(encoding="utf-8"))
@@ -161,14 +160,11 @@ def test_jsonld_keeps_the_order_of_rdf_lists():
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory) -> Path:
     """The base fixture with a label that tries to break out of every syntax the exports use."""
-    from conftest import make_data_dir
+    from conftest import data_with_label
 
     root = tmp_path_factory.mktemp("hostile-literal")
-    data = make_data_dir(root)
-    base = (data / "records" / "base.yaml").read_text(encoding="utf-8")
     label = 'Nur """Otan\n" . <a> <b> <c> .\n\'\'\' @prefix x: <y> . \\ "}]}, {"@id": "x"} </script>'
-    (data / "records" / "base.yaml").write_text(base.replace("  label: Nur Otan\n", f"  label: {json.dumps(label)}\n"),
-                                               encoding="utf-8")
+    data = data_with_label(root, label)
     out = root / "dist"
     result = CliRunner().invoke(main, ["build", "--data", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -189,13 +189,10 @@ HOSTILE = "Evil </script><script>alert(1)</script> <b>bold</b> & zero\u200dwidth
 
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
-    from conftest import make_data_dir
+    from conftest import data_with_label
 
     root = tmp_path_factory.mktemp("hostile")
-    data = make_data_dir(root)
-    base = (data / "records" / "base.yaml").read_text(encoding="utf-8")
-    (data / "records" / "base.yaml").write_text(base.replace("  label: Nur Otan\n", f"  label: {json.dumps(HOSTILE)}\n"),
-                                               encoding="utf-8")
+    data = data_with_label(root, HOSTILE)
     out = root / "dist"
     build(out, data)
     return Client(make_app(out, data))

@@ -106,6 +106,20 @@ def uris(write: bool, data_dir: Path):
 
 
 
+def on_build(out: Path, data_dir: Path, action):
+    """``action()``, after building into ``out`` first if there is no build there yet."""
+    from .store import NoBuild
+
+    try:
+        return action()
+    except NoBuild:
+        click.echo(f"No build in {out}/ yet: building it first.", err=True)
+        from .build import build as run_build
+
+        run_build(out, data_dir)
+        return action()
+
+
 BUILD_DIR_OPTION = click.option("--build-dir", "out", type=click.Path(file_okay=False, path_type=Path),
                                 default=paths.DEFAULT_OUT, show_default=True,
                                 help="The build output to query (built first if it is missing).")
@@ -145,8 +159,6 @@ def query(query: str | None, list_only: bool, show: bool, fmt: str | None, timeo
     from .namespaces import sparql_prologue
     from .queries import listing, query_text
     from .results import write
-    from .store import NoBuild
-
     if list_only:
         click.echo(listing(), nl=False)
         return
@@ -160,14 +172,7 @@ def query(query: str | None, list_only: bool, show: bool, fmt: str | None, timeo
         if show:
             click.echo(text if text.startswith(sparql_prologue()) else sparql_prologue() + text, nl=not text.endswith("\n"))
             return
-        try:
-            answer = ask(text, out, limits, engine)
-        except NoBuild:
-            click.echo(f"No build in {out}/ yet: building it first.", err=True)
-            from .build import build as run_build
-
-            run_build(out, data_dir)
-            answer = ask(text, out, limits, engine)
+        answer = on_build(out, data_dir, lambda: ask(text, out, limits, engine))
         output = write(answer, fmt or ("turtle" if answer.form in ("CONSTRUCT", "DESCRIBE") else "table"))
     except KzelectError as error:
         raise UserError(error) from error
@@ -201,7 +206,6 @@ def load(endpoint: str, graph: str, user: str | None, password_env: str | None, 
     import os
 
     from .load import load as run_load
-    from .store import NoBuild
 
     password = None
     if password_env:
@@ -212,14 +216,7 @@ def load(endpoint: str, graph: str, user: str | None, password_env: str | None, 
         raise click.BadParameter("give the password in an environment variable named by --password-env",
                                  param_hint="--user")
     try:
-        try:
-            loaded = run_load(out, endpoint, graph, user, password, timeout)
-        except NoBuild:
-            click.echo(f"No build in {out}/ yet: building it first.", err=True)
-            from .build import build as run_build
-
-            run_build(out, data_dir)
-            loaded = run_load(out, endpoint, graph, user, password, timeout)
+        loaded = on_build(out, data_dir, lambda: run_load(out, endpoint, graph, user, password, timeout))
     except KzelectError as error:
         raise UserError(error) from error
     click.echo(f"loaded {loaded.sent} triples into <{loaded.graph}> at {loaded.endpoint}; "
@@ -245,20 +242,12 @@ def serve(host: str, port: int, public: bool, out: Path, data_dir: Path):
     from werkzeug.serving import run_simple
 
     from .serve import make_app
-    from .store import NoBuild
 
     if host not in LOOPBACK and not public:
         raise click.BadParameter(f"{host} is reachable from other machines: add --public if that is what you want",
                                  param_hint="--host")
     try:
-        try:
-            app = make_app(out, data_dir)
-        except NoBuild:
-            click.echo(f"No build in {out}/ yet: building it first.", err=True)
-            from .build import build as run_build
-
-            run_build(out, data_dir)
-            app = make_app(out, data_dir)
+        app = on_build(out, data_dir, lambda: make_app(out, data_dir))
     except KzelectError as error:
         raise UserError(error) from error
     if host not in LOOPBACK:
@@ -281,17 +270,9 @@ def site(target: Path, base_url: str, out: Path, data_dir: Path):
     """
     from .serve import make_app
     from .site import write_site
-    from .store import NoBuild
 
     try:
-        try:
-            app = make_app(out, data_dir)
-        except NoBuild:
-            click.echo(f"No build in {out}/ yet: building it first.", err=True)
-            from .build import build as run_build
-
-            run_build(out, data_dir)
-            app = make_app(out, data_dir)
+        app = on_build(out, data_dir, lambda: make_app(out, data_dir))
         app.site.static = True
         count = write_site(app.site, out, target, base_url)
     except KzelectError as error:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from .namespaces import BASE, PREFIXES
+from .namespaces import BASE, curie
 from .results import Term, oxigraph_term
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -80,7 +80,7 @@ class Graph:
                 if quad.predicate.value == LABELS[1] and isinstance(quad.object, pyoxigraph.Literal):
                     self.vocabulary.setdefault(quad.subject.value, quad.object.value)
 
-    def _select(self, text: str) -> list[dict[str, Term]]:
+    def select(self, text: str) -> list[dict[str, Term]]:
         solutions = self.store.query(text)
         names = [v.value for v in solutions.variables]
         return [{n: oxigraph_term(s[n]) for n in names if s[n] is not None} for s in solutions]
@@ -135,7 +135,7 @@ class Graph:
 
     def instances(self, cls: str) -> list[tuple[str, str]]:
         """(IRI, label) of every resource of a class, by label."""
-        rows = self._select(f"SELECT ?s WHERE {{ ?s a <{cls}> }}")
+        rows = self.select(f"SELECT ?s WHERE {{ ?s a <{cls}> }}")
         return sorted(((r["s"]["value"], self.label(r["s"]["value"])) for r in rows), key=lambda x: (x[1].lower(), x[0]))
 
     def names(self, iri: str) -> list[str]:
@@ -145,13 +145,6 @@ class Graph:
             found |= {q.object.value for q in self.store.quads_for_pattern(node, pyoxigraph.NamedNode(predicate), None,
                                                                             pyoxigraph.DefaultGraph())}
         return sorted(found)
-
-
-def curie(iri: str) -> str:
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(str(namespace)) and len(iri) > len(str(namespace)):
-            return f"{prefix}:{iri[len(str(namespace)):]}"
-    return iri
 
 
 def local_path(iri: str) -> str | None:

@@ -43,3 +43,11 @@ def bind_prefixes(graph):
 def sparql_prologue() -> str:
     """PREFIX declarations for every project prefix, for SPARQL text."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def curie(iri: str) -> str:
+    """An IRI as prefix:local with the project's prefixes, or the IRI itself."""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(str(namespace)) and len(iri) > len(str(namespace)):
+            return f"{prefix}:{iri[len(str(namespace)):]}"
+    return iri

@@ -16,8 +16,8 @@ import jinja2
 import pyoxigraph
 from markupsafe import Markup
 
-from .describe import PREF_LABEL, RDF_TYPE, Description, Graph, curie, local_path
-from .namespaces import BASE, KZE
+from .describe import PREF_LABEL, RDF_TYPE, Description, Graph, local_path
+from .namespaces import BASE, KZE, curie
 from .results import Answer, write
 
 OA = "http://www.w3.org/ns/oa#"
@@ -191,8 +191,9 @@ class Site:
     def according(self, source: str | None) -> str:
         if not source:
             return ""
-        publisher = self.graph.describe(source).value("http://purl.org/dc/terms/publisher")
-        title = self.graph.describe(source).value(DCT_TITLE) or self.graph.label(source)
+        described = self.graph.describe(source)
+        publisher = described.value("http://purl.org/dc/terms/publisher")
+        title = described.value(DCT_TITLE) or self.graph.label(source)
         return f", according to {self.graph.label(publisher) + ' ' if publisher else ''}(“{title}”)"
 
     def disagreements(self, d: Description) -> list[dict]:
@@ -220,7 +221,7 @@ class Site:
         if text is None:
             return None
         spans = []
-        rows = self.graph._select(
+        rows = self.graph.select(
             f"SELECT ?body ?start ?end WHERE {{ ?c <{OA}hasTarget> ?t ; <{OA}hasBody> ?body . ?t <{OA}hasSource> <{d.iri}> ; "
             f"<{OA}hasSelector> ?p . ?p <{OA}start> ?start ; <{OA}end> ?end }}")
         for row in rows:
@@ -237,7 +238,7 @@ class Site:
 
     def chart(self, d: Description) -> Markup | None:
         """Vote shares by party and source, and seats where a source states them, as an inline SVG bar chart."""
-        rows = self.graph._select(
+        rows = self.graph.select(
             f"SELECT ?party ?share ?source ?seats WHERE {{ ?r a <{KZE.PartyResult}> ; <{KZE.election}> <{d.iri}> ; "
             f"<{KZE.party}> ?p ; <{KZE.voteShare}> ?share ; <{DERIVED}> ?s . ?p <{PREF_LABEL}> ?party . ?s <{DCT_TITLE}> ?source "
             f"OPTIONAL {{ ?r <{KZE.seats}> ?seats }} }}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph
 
-from .namespaces import PREFIXES
+from .namespaces import curie
 
 Term = dict[str, str]
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -34,10 +34,6 @@ class Answer:
     triples: list[tuple[Term, Term, Term]] = field(default_factory=list)
     truncated: bool = False  # the row limit cut the answer short
     limit: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.triples) if self.form in ("CONSTRUCT", "DESCRIBE") else len(self.rows)
 
     def sparql_json(self) -> dict:
         """The answer as SPARQL 1.1 Query Results JSON (SELECT and ASK)."""
@@ -127,10 +123,8 @@ def _write_graph(answer: Answer, fmt: str) -> bytes:
 def show(term: Term) -> str:
     """A term as a reader wants it in a table: an IRI as prefix:name, a literal as its text (no language tag)."""
     if term["type"] == "uri":
-        for prefix, namespace in PREFIXES.items():
-            if term["value"].startswith(str(namespace)) and len(term["value"]) > len(str(namespace)):
-                return f"{prefix}:{term['value'][len(str(namespace)):]}"
-        return f"<{term['value']}>"
+        shown = curie(term["value"])
+        return shown if shown != term["value"] else f"<{shown}>"
     if term["type"] == "bnode":
         return f"_:{term['value']}"
     return term["value"].replace("\n", "\\n")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotAcceptable, NotFound
+from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound, abort
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -60,8 +60,6 @@ class App:
             response = getattr(self, endpoint)(request, **args)
         except NotFound:
             response = self.html(self.site.not_found(request.path), 404)
-        except MethodNotAllowed as error:
-            response = error.get_response(environ)
         except HTTPException as error:
             response = error.get_response(environ)
         return response(environ, start_response)
@@ -134,9 +132,9 @@ class App:
         try:
             answer = ask(text, self.out, self.limits)
         except TimeLimitReached as error:
-            return Response(str(error) + "\n", 503, content_type="text/plain; charset=utf-8")
+            return _plain(503, str(error))
         except KzelectError as error:
-            return Response(str(error) + "\n", 400, content_type="text/plain; charset=utf-8")
+            return _plain(400, str(error))
         graph = answer.form in ("CONSTRUCT", "DESCRIBE")
         types = GRAPH_TYPES if graph else RESULT_TYPES
         best = request.accept_mimetypes.best_match(list(types), default=None)
@@ -151,11 +149,11 @@ class App:
 
     def query_text(self, request: Request) -> str | None:
         if request.content_length and request.content_length > MAX_QUERY_BYTES:
-            raise _status(413, f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
+            abort(_plain(413, f"a query may be at most {MAX_QUERY_BYTES:,} bytes"))
         if request.method == "GET" and "update" in request.args or request.method == "POST" and "update" in request.form:
-            raise _status(400, "updates are refused: the graph is read-only")
+            abort(_plain(400, "updates are refused: the graph is read-only"))
         if request.method == "POST" and request.mimetype == "application/sparql-update":
-            raise _status(400, "updates are refused: the graph is read-only")
+            abort(_plain(400, "updates are refused: the graph is read-only"))
         if request.method == "POST" and request.mimetype == "application/sparql-query":
             return request.get_data(as_text=True)
         return (request.form if request.method == "POST" else request.args).get("query")
@@ -167,11 +165,8 @@ class App:
                                                               formats=sorted(SELECT_FORMATS), static=False)
 
 
-def _status(code: int, message: str) -> HTTPException:
-    error = HTTPException(message)
-    error.code = code
-    error.get_response = lambda environ=None, scope=None: Response(message + "\n", code, content_type="text/plain; charset=utf-8")
-    return error
+def _plain(status: int, message: str) -> Response:
+    return Response(message + "\n", status, content_type="text/plain; charset=utf-8")
 
 
 def make_app(out: Path, data_dir: Path) -> App:

@@ -2,7 +2,7 @@
 
 It lives in ``{out}/store/``. Its default graph is the whole graph (the N-Triples export, so each
 triple once), and its named graphs are the TriG export's (one per data file), for ``GRAPH`` and
-``FROM`` queries. A stamp file records the SHA-256 of both exports; when a build changes them, the
+``FROM`` queries. A stamp file records the SHA-256 of both exports (from the build's manifest); when a build changes them, the
 next ``refresh`` (run by every build, and before every query) loads them anew into a fresh folder
 and swaps the folders, so a reader sees the old store or the new one, never half of one.
 
@@ -13,7 +13,6 @@ The rdflib engine (``--engine rdflib``) returns the terms exactly as exported.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from .errors import KzelectError
 
 STORE = "store"
 STAMP = "LOADED-FROM"
-TRIG, NTRIPLES = "kzelect.trig", "kzelect.nt"
+TRIG, NTRIPLES, MANIFEST = "kzelect.trig", "kzelect.nt", "SHA256SUMS"
 
 
 class NoBuild(KzelectError):
@@ -36,16 +35,14 @@ def location(out: Path) -> Path:
     return Path(out) / STORE
 
 
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def _stamp(out: Path) -> str:
-    return "".join(f"{_digest(Path(out) / name)}  {name}\n" for name in (NTRIPLES, TRIG))
+    """The exports' lines of the build's SHA256SUMS manifest: their digests, computed once by the build."""
+    manifest = Path(out) / MANIFEST
+    lines = manifest.read_text().splitlines(keepends=True) if manifest.exists() else []
+    wanted = [line for line in lines if line.split()[-1] in (NTRIPLES, TRIG)]
+    if len(wanted) != 2:
+        raise NoBuild(f"{manifest}: no build manifest listing {NTRIPLES} and {TRIG}; run `kzelect build` first")
+    return "".join(wanted)
 
 
 def _loaded(target: Path) -> str:
