@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from . import export, paths, store
+from . import export, folder, paths, store
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
 from .graph import named_graphs, triples_by_graph, union_graph, uri
@@ -54,9 +54,12 @@ def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
 
 
 def build(out: Path, data_dir: Path = paths.DATA) -> BuildResult:
-    """Build everything in memory; write the exports only if all of it succeeded; refresh the query store."""
-    assembled = assemble(data_dir)
-    files = export.render(assembled.graph, assembled.dataset)
-    export.write(files, out)
-    store.refresh(out)
+    """Build everything in memory, then write the exports and the query store into a fresh folder and swap it
+    in for ``out`` whole, all under the build lock of ``out`` (see ``folder``)."""
+    with folder.lock(out):
+        assembled = assemble(data_dir)
+        files = export.render(assembled.graph, assembled.dataset)
+        with folder.staged(out) as staging:
+            export.write(files, staging)
+            store.refresh(staging)
     return BuildResult(sorted(files), len(assembled.graph), len(assembled.data.records))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pyoxigraph
@@ -89,25 +87,9 @@ def render(graph: Graph, dataset: Dataset) -> dict[str, bytes]:
 
 
 def write(files: dict[str, bytes], out: Path) -> None:
-    """Write every file to a temporary name first, then move each into place."""
-    out.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    staged = []
-    try:
-        for name, data in sorted(files.items()):
-            final = out / name
-            final.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
-            staged.append((temp, final))
-            os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; the exports are for every user, as the umask allows
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-        for temp, final in staged:
-            os.replace(temp, final)
-    finally:
-        for temp, _ in staged:
-            if os.path.exists(temp):
-                os.unlink(temp)
+    """Write every file into ``out``, a fresh folder (see ``folder.staged``, which syncs and swaps it in)."""
+    for name, data in sorted(files.items()):
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as stream:
+            stream.write(data)

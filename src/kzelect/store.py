@@ -21,6 +21,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import KzelectError
+from .folder import umask
 
 STORE = "store"
 STAMP = "LOADED-FROM"
@@ -59,6 +60,7 @@ def refresh(out: Path) -> Path:
     if _loaded(target) == stamp:
         return target
     staging = Path(tempfile.mkdtemp(prefix=".store-", dir=out))
+    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; the store is for every user the umask allows
     try:
         store = pyoxigraph.Store(str(staging / "db"))
         store.bulk_load(path=str(out / NTRIPLES), format=pyoxigraph.RdfFormat.N_TRIPLES,
