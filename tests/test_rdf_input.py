@@ -273,3 +273,11 @@ def test_the_listener_would_see_an_unguarded_fetch(tmp_path):
         with suppress(Exception):
             pyshacl.validate(Graph(), shacl_graph=load_shapes() + imports(port), do_owl_imports=True)
         assert len(connections) == 2
+
+
+def test_a_device_named_like_an_rdf_file_is_refused_without_reading_it(tmp_path):
+    """A symlink to /dev/zero named .ttl would otherwise be read until memory runs out."""
+    device = tmp_path / "endless.ttl"
+    device.symlink_to("/dev/zero")
+    with pytest.raises(InputError, match=f"{device}: not a regular file"):
+        rdfinput.read(device)

@@ -75,6 +75,8 @@ def read(path: Path) -> Graph:
     it is not valid in its format, or it is refused (see the module's docstring).
     """
     fmt = format_of(path)
+    if Path(path).exists() and not Path(path).is_file():
+        raise InputError(f"{path}: not a regular file (a device, a pipe or a folder); give an RDF file")
     try:
         data = Path(path).read_bytes()
     except OSError as error:
