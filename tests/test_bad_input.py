@@ -165,3 +165,31 @@ def test_a_syntax_error_names_line_and_column(base_data, name, text, expected):
     assert any(expected in m for m in messages), messages
     if name == "tab.yaml":
         assert any("indent with spaces" in m for m in messages)
+
+
+@pytest.mark.parametrize("start, end, refused", [
+    ("2011-12-16", "2011-12-15", True), ("2011-12-16", "2011-11", True), ("2011-12", "2010", True), ("2012", "2011-12-31", True),
+    ("2011-12-16", "2011-12-16", False), ("2011-12-16", "2011-12", False), ("2011-12-16", "2011", False), ("2011", "2011-01-01", False),
+])
+def test_an_end_date_before_its_start_is_refused(base_data, start, end, refused):
+    """The end precedes the start only if every day the end may mean precedes every day the start may mean."""
+    _record(base_data, "events.yaml", "- id: event-type/unrest\n  label: unrest\n  definition: Unrest.\n"
+                                      f"- id: event/strike\n  label: strike\n  eventType: event-type/unrest\n  date: {start}\n"
+                                      f"  endDate: {end}\n  cites: [{{source: source/rferl-2007, quote: \"Nur Otan\"}}]\n")
+    if not refused:
+        assert "event/strike" in {r.id for r in load_data(base_data).records}
+        return
+    expected = f"events.yaml:8: event/strike: 'endDate' {end} is before 'date' {start} (every day of {end} precedes every day of {start})"
+    assert any(expected in m for m in _problems(base_data)), _problems(base_data)
+
+
+@pytest.mark.parametrize("date", ["2011-00", "2011-00-16", "2011-12-00", "0000", "2011-02-29", "2011-04-31"])
+def test_a_date_that_does_not_exist_is_located(base_data, date):
+    """Regression: month 00 and day 00 were read as absent, so 2011-00-16 passed the loader as a date."""
+    path = base_data / "records" / "base.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = lines.index("  date: 2007-08-18\n") + 1
+    lines[line - 1] = f"  date: {date}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    expected = f"base.yaml:{line}: election/mazhilis-2007: 'date' must be a date YYYY-MM-DD, YYYY-MM or YYYY that exists"
+    assert any(expected in m for m in _problems(base_data)), _problems(base_data)

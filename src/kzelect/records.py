@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import re
@@ -199,6 +200,7 @@ def _check_record(mapping: _Mapping, file: str, problems: list[Problem]) -> Reco
     if kind.cited and CITES not in mapping:
         problem(mapping.line, f"{record_id}: no citation",
                 "add 'cites:' with at least one {source: source/..., quote: \"...\"}")
+    _check_periods(record, problem)
     return record
 
 
@@ -210,6 +212,26 @@ def _other_kind_hint(mapping: _Mapping, kind: Kind) -> str:
     if len(fits) == 1:
         return f"these fields are those of a {fits[0]}: write 'id: {fits[0]}/{mapping['id'].split('/', 1)[1]}'"
     return ""
+
+
+def _check_periods(record: Record, problem) -> None:
+    """An end date may not precede its start: a partial date (YYYY-MM, YYYY) stands for any day it covers."""
+    for start, end in record.kind.periods:
+        first, last = record.values.get(start), record.values.get(end)
+        if first and last and _days(last)[1] < _days(first)[0]:
+            problem(record.lines[end], f"{record.id}: '{end}' {last} is before '{start}' {first} "
+                                       f"(every day of {last} precedes every day of {first})",
+                    f"correct '{end}' or '{start}' (a partial date covers every day of its month or year: 2011-12 may end 2011-12-16)")
+
+
+def _days(date: str) -> tuple[dt.date, dt.date]:
+    """The first and the last day a date of the data (YYYY, YYYY-MM or YYYY-MM-DD) may mean."""
+    year, month, day = (int(g) if g else None for g in DATE_PATTERN.match(date).groups())
+    if day:
+        return dt.date(year, month, day), dt.date(year, month, day)
+    if month:
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
 def _check_cites(record_id, kind, value, line, mapping, problem) -> list[Cite]:
@@ -285,7 +307,7 @@ def _as_date(value, spec):
         return None, expected
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        dt.date(year, month or 1, day or 1)
+        dt.date(year, 1 if month is None else month, 1 if day is None else day)  # month 00 or day 00 does not exist
     except ValueError:
         return None, expected + " that exists"
     return text, expected

@@ -40,6 +40,7 @@ class Kind:
     fields: tuple[Field, ...] = ()
     cited: bool = True  # every record of this kind must cite at least one source
     concept: bool = False  # a SKOS concept of the scheme named after the kind
+    periods: tuple[tuple[str, str], ...] = ()  # (start, end) date fields: the end may not precede the start
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -227,7 +228,7 @@ _add(Kind("stance-attribution", KZE.StanceAttribution, "A stance (stance/...) a 
 _add(Kind("event", KZE.Event, "An event: unrest, a protest, a decision about a party, ...", (
     F("eventType", KZE.eventType, "ref", "What kind of event.", "event-type", required=True),
     F("date", SCHEMA.startDate, "date", "When it happened or began, where stated."),
-    F("endDate", SCHEMA.endDate, "date", "When it ended, where stated."),
+    F("endDate", SCHEMA.endDate, "date", "When it ended, where stated; not before `date` (a partial date covers each of its days)."),
     F("place", SCHEMA.location, "ref", "Where.", "place", many=True),
     F("agent", KZE.decidedBy, "ref", "Who acted or decided.", AGENTS, many=True),
     F("participants", KZE.participant, "ref", "Who took part.", AGENTS, many=True),
@@ -235,7 +236,7 @@ _add(Kind("event", KZE.Event, "An event: unrest, a protest, a decision about a p
     F("election", KZE.relatedElection, "ref", "The election it relates to.", "election", many=True),
     F("reason", KZE.statedReason, "str", "The reason, in the source's words, where stated."),
     F("ledTo", KZE.ledTo, "ref", "What followed from it, where stated.", ("event", "election"), many=True),
-)))
+), periods=(("date", "endDate"),)))
 
 _add(Kind("disagreement", KZE.Disagreement, "Sources that disagree on one figure, side by side.", (
     F("claims", KZE.disagreeingClaim, "ref", "Each source's own figure or result.", ("figure", "result"), many=True, required=True),
