@@ -193,3 +193,21 @@ def test_a_date_that_does_not_exist_is_located(base_data, date):
     path.write_text("".join(lines), encoding="utf-8")
     expected = f"base.yaml:{line}: election/mazhilis-2007: 'date' must be a date YYYY-MM-DD, YYYY-MM or YYYY that exists"
     assert any(expected in m for m in _problems(base_data)), _problems(base_data)
+
+
+@pytest.mark.parametrize("share", ["1_000", "\u0661\u0662", "1e3", "NaN", "12%", "1,5", "Infinity"])
+def test_a_decimal_is_written_with_ascii_digits_and_a_point(base_data, share):
+    """Python's Decimal would take 1_000, Arabic-Indic digits and exponents; the data format does not."""
+    _record(base_data, "results.yaml", "- id: report/r\n  label: r\n  election: election/mazhilis-2007\n"
+                                       "  cites: [{source: source/rferl-2007, quote: \"Nur Otan\"}]\n"
+                                       "- id: result/r\n  label: r\n  report: report/r\n  party: party/nur-otan\n"
+                                       f"  share: {json.dumps(share)}\n  cites: [{{source: source/rferl-2007, quote: \"Nur Otan\"}}]\n")
+    messages = _problems(base_data)
+    assert any("results.yaml:9: result/r: 'share' must be a number written with ASCII digits" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("name", ["dataset", "deprecated"])
+def test_a_data_file_may_not_take_the_name_of_a_built_in_graph(base_data, name):
+    """records/dataset.yaml would have been merged into (and replaced by) the graph's own description."""
+    (base_data / "records" / "base.yaml").rename(base_data / "records" / f"{name}.yaml")
+    assert any(f"{name}.yaml:1: the file name '{name}' is reserved" in m for m in _problems(base_data)), _problems(base_data)

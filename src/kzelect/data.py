@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import DataError, Problem
-from .records import ID_PATTERN, Cite, Record, parse_file, read_records
+from .records import ID_PATTERN, Cite, Record, data_files, parse_file, read_records
 from .sources import SourceText, Span, find_quote, load_text, normalize, quote_problem, read_checksums
 
 # Fields that hold a source's own words: each must occur inside one of the record's quotes.
@@ -34,10 +34,18 @@ class CuratedData:
         return {r.id: r for r in self.records}
 
 
+DATASET_GRAPH, DEPRECATIONS_GRAPH = "dataset", "deprecated"  # named graphs of the build's own, not data files
+RESERVED_GRAPHS = {DATASET_GRAPH: "the graph's own description", DEPRECATIONS_GRAPH: "the retired identifiers"}
+
+
 def load_data(data_dir: Path = paths.DATA) -> CuratedData:
     """Load and check everything the build reads from ``data_dir``; raise DataError listing every problem."""
     problems: list[Problem] = []
     records = read_records(data_dir / "records", problems)
+    for path in data_files(data_dir / "records"):
+        if path.stem in RESERVED_GRAPHS:
+            problems.append(Problem(paths.relative(path), 1, f"the file name '{path.stem}' is reserved: the named graph "
+                                    f"id/graph/{path.stem} holds {RESERVED_GRAPHS[path.stem]}", "rename the file"))
     texts = _load_texts(records, data_dir / "sources", problems)
     data = CuratedData(records, texts)
     for record in records:
@@ -68,6 +76,8 @@ def _load_texts(records, texts_dir: Path, problems) -> dict[str, SourceText]:
     for record in records:
         if record.kind.name != "source":
             continue
+        if record.get("file") is None:
+            continue  # reported by the records' checks (a required field)
         try:
             texts[record.id] = load_text(record.get("file"), checksums, texts_dir)
         except (ValueError, UnicodeDecodeError) as error:

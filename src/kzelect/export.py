@@ -39,7 +39,8 @@ def to_trig(dataset: Dataset) -> bytes:
     quads = []
     for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
         name = graph.identifier.n3()
-        quads += [line[:-2] + f" {name} .\n" for line in to_ntriples(graph).decode("utf-8").splitlines(keepends=True)]
+        lines = to_ntriples(graph).decode("utf-8").split("\n")  # not splitlines(): U+2028 may sit inside a literal
+        quads += [line[:-2] + f" {name} .\n" for line in lines if line]
     parsed = pyoxigraph.parse("".join(quads).encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS)
     prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items() if prefix != "id"}
     return pyoxigraph.serialize(parsed, format=pyoxigraph.RdfFormat.TRIG, prefixes=prefixes)

@@ -9,7 +9,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from . import __version__
-from .data import CuratedData, Deprecation
+from .data import DATASET_GRAPH, DEPRECATIONS_GRAPH, CuratedData, Deprecation
 from .namespaces import BASE, DCAT, ID, KZE, OA, ONTOLOGY_IRI, VOID, bind_prefixes
 from .records import Record
 from .schema import COMMON, CONCEPT_KINDS, Field
@@ -17,8 +17,6 @@ from .sources import SourceText, Span
 
 Triple = tuple[URIRef, URIRef, object]
 GRAPH_BASE = ID["graph/"]
-DEPRECATIONS_GRAPH = "deprecated"
-DATASET_GRAPH = "dataset"
 DATASET = ID["dataset/kzelect"]
 
 

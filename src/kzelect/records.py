@@ -18,6 +18,7 @@ from .errors import Problem
 from .schema import CITES, COMMON, KINDS, Field, Kind, kind_of
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*/[a-z0-9][a-z0-9-]*$")
+DECIMAL_PATTERN = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")  # not Decimal's 1_000, ١٢, NaN or 1e3
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 CITE_KEYS = ("source", "quote")
 
@@ -322,6 +323,8 @@ def _as_decimal(value, spec):
     expected = "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None, expected
+    if isinstance(value, str) and not DECIMAL_PATTERN.match(value.strip()):
+        return None, expected + " written with ASCII digits and a point (like 42.7)"
     try:
         number = Decimal(str(value))
     except InvalidOperation:
