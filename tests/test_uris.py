@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from click.testing import CliRunner
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL
 
+from kzelect.cli import main
 from kzelect.data import load_data
 from kzelect.graph import build_graph
 from kzelect.namespaces import ID
+from kzelect.store import open_store
 from kzelect.uris import check_published, write_published
 
 
@@ -45,3 +48,21 @@ def test_new_uris_must_be_added_to_the_list(base_data):
     report = check_published(base_data)
     assert not report.ok and report.new
     assert "kzelect uris --write" in report.text()
+
+
+def test_the_build_fails_while_a_published_uri_is_gone_and_succeeds_once_retired(base_data, tmp_path):
+    """Issue 6, item 28: the build itself enforces the contract (new URIs are fine; gone ones are not)."""
+    write_published(base_data)
+    records = base_data / "records" / "base.yaml"
+    text = records.read_text(encoding="utf-8")
+    records.write_text(text.replace("- id: party/nur-otan", "- id: party/nur-otan-renamed"), encoding="utf-8")
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(main, ["build", "--data", str(base_data), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "disappeared without a deprecation record" in result.output and f"  {ID['party/nur-otan']}\n" in result.output
+    assert not out.exists()
+    (base_data / "deprecated.yaml").write_text("- id: party/nur-otan\n  replacedBy: party/nur-otan-renamed\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--data", str(base_data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    replaced = list(open_store(out).quads_for_pattern(None, None, None))
+    assert any(q.subject.value == str(ID["party/nur-otan"]) and q.object.value == str(ID["party/nur-otan-renamed"]) for q in replaced)

@@ -11,7 +11,12 @@ from . import export, folder, paths, store
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
 from .graph import named_graphs, triples_by_graph, union_graph, uri
+from .uris import missing_in
 from .validate import Report, validate
+
+
+class PublishedUrisMissing(KzelectError):
+    exit_code = EXIT_INVALID
 
 
 class ValidationFailed(KzelectError):
@@ -47,6 +52,9 @@ def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
     data = load_data(data_dir)
     groups = triples_by_graph(data)
     graph, dataset = union_graph(groups), named_graphs(groups)
+    contract = missing_in(graph, groups, data, data_dir)
+    if check and not contract.ok:
+        raise PublishedUrisMissing(contract.text())
     report = validate(graph, locations=locations(data))
     if check and not report.conforms:
         raise ValidationFailed(report)

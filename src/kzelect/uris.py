@@ -46,7 +46,11 @@ class UriReport:
 def published(data) -> set[str]:
     """Every URI under id/ the build publishes: described nodes and named graphs."""
     groups = triples_by_graph(data)
-    graph = union_graph(groups)
+    return published_in(union_graph(groups), groups)
+
+
+def published_in(graph, groups) -> set[str]:
+    """The URIs under id/ that ``graph`` (built from the named graphs ``groups``) describes, and the named graphs."""
     subjects = {str(s) for s in graph.subjects(unique=True)
                 if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)}
     graphs = {str(GRAPH_BASE + name) for name in groups}
@@ -66,6 +70,13 @@ def compare(listed: set[str], data_dir: Path = paths.DATA) -> UriReport:
     replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
     return UriReport(new=sorted(now - listed), missing=sorted(listed - now),
                      dangling=sorted(replaced - now))
+
+
+def missing_in(graph, groups, data, data_dir: Path) -> UriReport:
+    """For the build: the listed URIs that ``graph`` no longer publishes and no deprecation retires (new ones are fine)."""
+    now = published_in(graph, groups)
+    replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
+    return UriReport(missing=sorted(read_list(data_dir / "published-uris.txt") - now), dangling=sorted(replaced - now))
 
 
 def check_published(data_dir: Path = paths.DATA) -> UriReport:
