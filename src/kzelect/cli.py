@@ -252,7 +252,7 @@ def serve(host: str, port: int, public: bool, out: Path, data_dir: Path):
         raise UserError(error) from error
     if host not in LOOPBACK:
         click.echo(f"Warning: serving on {host}, reachable from other machines.", err=True)
-    run_simple(host, port, app, threaded=False, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command()

@@ -15,20 +15,28 @@ URI conventions (the classic 303 pattern for things that are not documents):
   with the read-only rules, refusals and limits of ``kzelect query``; GET without a query shows a
   query page with the shipped queries as examples.
 
-Pages and documents are looked up in the graph by IRI, never by a path on disk.
+Pages and documents are looked up in the graph by IRI, never by a path on disk, and no answer is
+built from the ``Host`` header (redirects are to absolute paths).
+
+Requests are served in threads. At most ``queries`` SPARQL queries run at a time, each in its own
+process (time, row and memory limits); a query that finds no free slot within ``wait`` seconds
+gets ``429 Too Many Requests`` with ``Retry-After``. Pages never wait for a query slot. A query
+whose client disconnects is stopped.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from pathlib import Path
 
-from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound, abort
+from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound, RequestEntityTooLarge, abort
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .errors import KzelectError
-from .execute import Limits, TimeLimitReached
+from .execute import ClientGone, Limits, MemoryLimitReached, TimeLimitReached
 from .namespaces import BASE
 from .pages import DOCUMENTS, TEMPLATES, Site
 from .results import SELECT_FORMATS
@@ -40,18 +48,22 @@ RESULT_TYPES = {"application/sparql-results+json": "json", "application/json": "
 GRAPH_TYPES = {"text/turtle": "turtle", "application/ld+json": "jsonld", "application/n-triples": "nt"}
 MAX_QUERY_BYTES = 100_000
 SAFE_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_~-]*(?:[/.][A-Za-z0-9][A-Za-z0-9_~-]*)*")
-ENDPOINT_LIMITS = Limits(seconds=10, rows=10_000)
+ENDPOINT_LIMITS = Limits(seconds=10, rows=10_000, memory=256)
+QUERY_SLOTS = 4  # queries running at once: with the memory limit, at most 1 GB of data for queries
+QUERY_WAIT = 2.0  # seconds a query waits for a free slot before a 429
 
 
 class App:
     """The WSGI application over one build (``out``) and the data's source texts."""
 
-    def __init__(self, site: Site, out: Path, limits: Limits = ENDPOINT_LIMITS):
-        self.site, self.out, self.limits = site, out, limits
+    def __init__(self, site: Site, out: Path, limits: Limits = ENDPOINT_LIMITS, queries: int = QUERY_SLOTS,
+                 wait: float = QUERY_WAIT):
+        self.site, self.out, self.limits, self.queries, self.wait = site, out, limits, queries, wait
+        self.slots = threading.BoundedSemaphore(queries)
         self.urls = Map([Rule("/", endpoint="home"), Rule("/sparql", endpoint="sparql", methods=["GET", "POST"]),
                          Rule("/id/<path:rest>", endpoint="resource"), Rule("/ontology", endpoint="ontology"),
                          Rule("/ontology.<ext>", endpoint="ontology_document")],
-                        strict_slashes=False)
+                        strict_slashes=False, merge_slashes=False)  # no redirect, which werkzeug would build from Host
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -129,16 +141,23 @@ class App:
         text = self.query_text(request)
         if text is None:
             return self.html(self.query_page())
+        if not self.slots.acquire(timeout=self.wait):
+            return _plain(429, f"{self.queries} queries are running already; try again in a few seconds",
+                          {"Retry-After": str(math.ceil(self.limits.seconds or 1))})
         try:
-            answer = ask(text, self.out, self.limits)
-        except TimeLimitReached as error:
+            answer = ask(text, self.out, self.limits, start="forkserver", client=request.environ.get("werkzeug.socket"))
+        except (TimeLimitReached, MemoryLimitReached) as error:
             return _plain(503, str(error))
+        except ClientGone as error:
+            return _plain(499, str(error))  # nginx's "client closed request": nobody reads it
         except KzelectError as error:
             return _plain(400, str(error))
+        finally:
+            self.slots.release()
         graph = answer.form in ("CONSTRUCT", "DESCRIBE")
         types = GRAPH_TYPES if graph else RESULT_TYPES
         best = request.accept_mimetypes.best_match(list(types), default=None)
-        if best is None and request.accept_mimetypes and not request.accept_mimetypes.accept_html:
+        if best is None and request.accept_mimetypes and not request.accept_mimetypes.quality("text/html"):  # a browser gets the default
             raise NotAcceptable("answers are available as " + ", ".join(types))
         best = best or ("text/turtle" if graph else "application/sparql-results+json")
         response = Response(write(answer, types[best]), content_type=best + "; charset=utf-8")
@@ -148,15 +167,24 @@ class App:
         return response
 
     def query_text(self, request: Request) -> str | None:
-        if request.content_length and request.content_length > MAX_QUERY_BYTES:
-            abort(_plain(413, f"a query may be at most {MAX_QUERY_BYTES:,} bytes"))
-        if request.method == "GET" and "update" in request.args or request.method == "POST" and "update" in request.form:
+        """The query of a request, or None; refuses updates, and queries (or bodies) over the size limit, before reading on."""
+        too_large = _plain(413, f"a query may be at most {MAX_QUERY_BYTES:,} bytes")
+        request.max_content_length = MAX_QUERY_BYTES + 1  # read a chunked body (no Content-Length) one byte past the limit
+        try:
+            body = request.get_data()  # kept for the form parser
+        except RequestEntityTooLarge:  # the Content-Length says so
+            abort(too_large)
+        if len(body) > MAX_QUERY_BYTES:
+            abort(too_large)
+        post = request.method == "POST"
+        if "update" in request.args or post and ("update" in request.form or request.mimetype == "application/sparql-update"):
             abort(_plain(400, "updates are refused: the graph is read-only"))
-        if request.method == "POST" and request.mimetype == "application/sparql-update":
-            abort(_plain(400, "updates are refused: the graph is read-only"))
-        if request.method == "POST" and request.mimetype == "application/sparql-query":
-            return request.get_data(as_text=True)
-        return (request.form if request.method == "POST" else request.args).get("query")
+        if post and request.mimetype == "application/sparql-query":
+            return body.decode("utf-8", "replace")
+        text = (request.form if post else request.args).get("query")
+        if text is not None and len(text.encode("utf-8")) > MAX_QUERY_BYTES:  # a GET has no body: measure the query itself
+            abort(too_large)
+        return text
 
     def query_page(self) -> str:
         from .queries import named_queries
@@ -165,8 +193,8 @@ class App:
                                                               formats=sorted(SELECT_FORMATS), static=False)
 
 
-def _plain(status: int, message: str) -> Response:
-    return Response(message + "\n", status, content_type="text/plain; charset=utf-8")
+def _plain(status: int, message: str, headers: dict | None = None) -> Response:
+    return Response(message + "\n", status, headers, content_type="text/plain; charset=utf-8")
 
 
 def make_app(out: Path, data_dir: Path) -> App:

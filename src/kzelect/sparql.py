@@ -3,7 +3,9 @@
 Every query is parsed with rdflib's SPARQL 1.1 grammar before any engine sees it. Refused, with a
 message saying why: updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...), ``SERVICE`` anywhere in the
 query, and ``FROM``/``FROM NAMED`` naming a graph that is not in the local dataset. A syntax error
-names the line, the column and the token found there.
+names the line, the column and the token found there. rdflib's parser recurses once per level of
+brackets, so a query nested deeper than Python's recursion limit allows (some 24 levels of
+parentheses, 36 of braces) is refused with a message rather than a RecursionError.
 """
 
 from __future__ import annotations
@@ -60,8 +62,19 @@ def prefixes() -> dict[str, str]:
     return {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 
 
+TOO_DEEP = ("the query is nested too deeply to be read (the parser's recursion limit was reached; "
+            "it allows some 24 levels of parentheses and 36 of braces): flatten the query")
+
+
 def prepare(text: str, graphs: frozenset[str] = frozenset()) -> Prepared:
     """Check a query; ``graphs`` are the names of the local named graphs that FROM may use."""
+    try:
+        return _check(text, graphs)
+    except RecursionError:
+        raise QueryRefused(TOO_DEEP) from None
+
+
+def _check(text: str, graphs: frozenset[str]) -> Prepared:
     try:
         parsed = parseQuery(text)
     except ParseException as error:
@@ -69,6 +82,8 @@ def prepare(text: str, graphs: frozenset[str] = frozenset()) -> Prepared:
         raise _syntax_error(text, error) from None
     try:
         query = translateQuery(parsed, initNs=prefixes())
+    except RecursionError:
+        raise
     except Exception as error:  # rdflib raises plain Exception for an undeclared prefix
         raise QueryRefused(f"the query cannot be read: {error}") from None
     refusals = _services(parsed) + _foreign_graphs(query.algebra.get("datasetClause") or [], graphs)
