@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,35 @@ def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     build(out)
     return out
+
+
+@contextmanager
+def listening():
+    """A TCP listener on 127.0.0.1 that records (and hangs up on) every connection made to it: (port, connections).
+
+    Tests point refused network access (SERVICE, FROM, remote contexts, owl:imports) at it, and check it saw nothing.
+    """
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    connections: list = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                connection, address = server.accept()
+                connections.append(address)
+                connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], connections
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture
+def listener():
+    with listening() as port_and_connections:
+        yield port_and_connections

@@ -7,8 +7,6 @@ import io
 import json
 import multiprocessing
 import re
-import socket
-import threading
 
 import pyoxigraph
 import pytest
@@ -101,31 +99,6 @@ def test_an_update_is_refused_and_the_store_is_unchanged(dist, update):
 def test_load_is_refused_as_network_access(dist):
     result = query(dist, "LOAD <http://example.org/data.ttl>")
     assert result.exit_code == 2 and "LOAD is refused" in result.output
-
-
-@pytest.fixture
-def listener():
-    """A TCP listener on 127.0.0.1 that records every connection made to it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    connections: list = []
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                connections.append(server.accept())
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], connections
-    stop.set()
-    thread.join()
-    server.close()
 
 
 @pytest.mark.parametrize("engine", execute.ENGINES)
@@ -311,3 +284,17 @@ def test_show_prints_a_query_that_runs_anywhere(dist, engines):
     elsewhere.load(path=str(dist / "kzelect.nt"), format=pyoxigraph.RdfFormat.N_TRIPLES)
     rows = list(elsewhere.query(result.output))  # no prefixes given to the engine
     assert len(rows) == len(evaluate_oxigraph(engines[0], prepare(QUERIES["party-names"].text)).rows) > 0
+
+
+def test_query_text_too_long_for_a_file_name_is_run_as_a_query(dist):
+    """Regression: a long query given as the argument was first tried as a path (OSError: File name too long)."""
+    text = "ASK { VALUES ?n { " + " ".join(str(n) for n in range(400)) + " } }"
+    assert len(text) > 1000
+    result = query(dist, text)
+    assert result.exit_code == 0 and result.output == "yes\n", result.output
+
+
+def test_the_time_limit_message_tells_the_cli_user_how_to_raise_it(dist):
+    result = query(dist, "--timeout", "1", CARTESIAN)
+    assert result.exit_code == 3
+    assert "time limit of 1 s: make the query more selective, or raise the limit with --timeout (0 for none)" in result.output

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import pyshacl
@@ -25,7 +23,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
 import kzelect
-from conftest import FIXTURES
+from conftest import FIXTURES, listening
 from kzelect import rdfinput
 from kzelect.cli import main
 from kzelect.errors import InputError
@@ -95,29 +93,6 @@ for name in files["read"]:
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak
     print(json.dumps({"file": name, "error": error, "events": list(events), "seconds": seconds, "grown_kib": grown}), flush=True)
 """
-
-
-@contextmanager
-def listening():
-    """A TCP listener on 127.0.0.1 that records (and hangs up on) every connection made to it: (port, connections)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    connections: list = []
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            with suppress(TimeoutError):
-                connection, address = server.accept()
-                connections.append(address)
-                connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], connections
-    stop.set()
-    thread.join()
-    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,6 @@ from kzelect.cli import main
 from kzelect.execute import Limits
 from kzelect.serve import ENDPOINT_LIMITS, MAX_QUERY_BYTES, QUERY_SLOTS, App, make_app
 from kzelect.sparql import QueryRefused, prepare
-from test_query import listener  # noqa: F401 - the fixture: a TCP listener on 127.0.0.1 recording connections
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 PATH_BLOWUP = "SELECT (COUNT(*) AS ?n) WHERE { ?a (kze:x|!kze:x)* ?b . ?c (kze:x|!kze:x)* ?d }"
@@ -194,7 +193,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("template", HOSTILE)
 @pytest.mark.parametrize("way", WAYS)
-def test_the_endpoint_refuses_writes_and_remote_reads_before_running_them(client, dist, listener, way, template):  # noqa: F811
+def test_the_endpoint_refuses_writes_and_remote_reads_before_running_them(client, dist, listener, way, template):
     port, connections = listener
     stamp, count = (store.location(dist) / store.STAMP).read_text(), len(store.open_store(dist))
     response = client.open("/sparql", **WAYS[way](template.format(port=port)))

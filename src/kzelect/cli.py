@@ -9,7 +9,7 @@ import click
 
 from . import __version__, paths
 from .errors import EXIT_INVALID, EXIT_OK, KzelectError
-from .execute import ENGINES, Limits
+from .execute import ENGINES, Limits, TimeLimitReached
 from .results import FORMATS
 
 
@@ -174,6 +174,8 @@ def query(query: str | None, list_only: bool, show: bool, fmt: str | None, timeo
             return
         answer = on_build(out, data_dir, lambda: ask(text, out, limits, engine))
         output = write(answer, fmt or ("turtle" if answer.form in ("CONSTRUCT", "DESCRIBE") else "table"))
+    except TimeLimitReached as error:
+        raise UserError(TimeLimitReached(f"{error}, or raise the limit with --timeout (0 for none)")) from error
     except KzelectError as error:
         raise UserError(error) from error
     except ValueError as error:

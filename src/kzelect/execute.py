@@ -216,8 +216,8 @@ def _wait(receiver, child, engine: str, limits: Limits, client: socket.socket | 
                     raise _memory_limit(limits) from None
                 raise EngineError(f"the {engine} engine stopped without an answer (exit code {child.exitcode})") from None
         if not ready:
-            raise TimeLimitReached(f"the query was stopped at the time limit of {limits.seconds:g} s "
-                                   "(raise it with --timeout, or make the query more selective)")
+            raise TimeLimitReached(f"the query was stopped at the time limit of {limits.seconds:g} s: "
+                                   "make the query more selective")
         if _disconnected(client):
             raise ClientGone("the client disconnected; the query was stopped")
         watched.remove(client)  # the client sent more (a next request): it is still there, stop watching

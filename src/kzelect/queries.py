@@ -51,7 +51,7 @@ def query_text(argument: str, stdin=None) -> str:
     if argument in shipped:
         return shipped[argument].text
     path = Path(argument)
-    if path.suffix in (".rq", ".sparql") or (NAME.fullmatch(argument) is None and path.is_file()):
+    if path.suffix in (".rq", ".sparql") or (NAME.fullmatch(argument) is None and _is_file(path)):
         try:
             return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -62,6 +62,14 @@ def query_text(argument: str, stdin=None) -> str:
         raise UnknownQuery(f"no named query {argument!r}.{hint} The named queries are: {', '.join(shipped)} "
                            "(`kzelect query --list` describes them)")
     return argument
+
+
+def _is_file(path: Path) -> bool:
+    """Whether the argument names a file; query text too long to be a file name is not one."""
+    try:
+        return "\n" not in str(path) and path.is_file()
+    except OSError:  # ENAMETOOLONG
+        return False
 
 
 def named_queries() -> dict[str, NamedQuery]:
