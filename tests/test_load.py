@@ -23,6 +23,7 @@ class GraphStore(BaseHTTPRequestHandler):
     credentials: str | None = None
     refuse: str | None = None  # a Content-Type answered with 415
     drop = 0  # triples lost on the way in
+    hang_up = False  # like Virtuoso: answer an unauthorised PUT at once and close, without reading its body
 
     def log_message(self, *args):  # keep the test output clean
         pass
@@ -44,9 +45,12 @@ class GraphStore(BaseHTTPRequestHandler):
         return False
 
     def do_PUT(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
         kind = self.headers["Content-Type"]
         self.requests.append(("PUT", self._graph(), kind))
+        if self.hang_up and int(self.headers["Content-Length"]) and not self._authorised():
+            self.close_connection = True
+            return
+        body = self.rfile.read(int(self.headers["Content-Length"]))
         if not self._authorised():
             return
         if kind == self.refuse:
@@ -63,6 +67,14 @@ class GraphStore(BaseHTTPRequestHandler):
         if self._graph() not in self.graphs:
             return self._answer(404, b"no such graph")
         self._answer(200, self.graphs[self._graph()], "application/n-triples")
+
+    def do_HEAD(self):
+        self.requests.append(("HEAD", self._graph(), self.headers["Accept"]))
+        if not self._authorised():
+            return
+        self.send_response(200 if self._graph() in self.graphs else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _answer(self, status: int, body: bytes, kind: str = "text/plain"):
         self.send_response(status)
@@ -117,9 +129,21 @@ def test_load_with_basic_authentication(dist, store):
     ok = load(dist, endpoint, "--user", "loader", "--password-env", "KZ_PASSWORD", env={"KZ_PASSWORD": "s3cret"})
     assert ok.exit_code == 0, ok.output
     wrong = load(dist, endpoint, "--user", "loader", "--password-env", "KZ_PASSWORD", env={"KZ_PASSWORD": "nope"})
-    assert wrong.exit_code == 2 and "401" in wrong.output
+    assert wrong.exit_code == 2 and "refused the credentials of user 'loader' (401)" in wrong.output
     anonymous = load(dist, endpoint)
     assert anonymous.exit_code == 2 and "asks for authentication (Basic); give --user and --password-env" in anonymous.output
+
+
+def test_wrong_credentials_are_reported_even_by_a_store_that_hangs_up(dist, store):
+    """Virtuoso answers 401 to a PUT with wrong credentials before reading the body and closes the connection:
+    the client saw a broken pipe. The credentials are tried on a HEAD first, so the 401 is what the user hears."""
+    handler, endpoint = store
+    handler.credentials, handler.hang_up = "loader:s3cret", True
+    wrong = load(dist, endpoint, "--user", "loader", "--password-env", "KZ_PASSWORD", env={"KZ_PASSWORD": "nope"})
+    assert wrong.exit_code == 2 and "refused the credentials of user 'loader' (401)" in wrong.output, wrong.output
+    assert [method for method, _, _ in handler.requests].count("PUT") == 1  # the empty probe; the data was never sent
+    ok = load(dist, endpoint, "--user", "loader", "--password-env", "KZ_PASSWORD", env={"KZ_PASSWORD": "s3cret"})
+    assert ok.exit_code == 0, ok.output
 
 
 def test_the_password_only_comes_from_the_environment(dist, store):

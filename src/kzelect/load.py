@@ -97,6 +97,7 @@ def authorization(url: str, user: str | None, password: str | None, timeout: flo
     if user is None:
         raise LoadError(f"PUT {url}: the store asks for authentication ({challenge.split()[0]}); "
                         "give --user and --password-env")
+    _check_credentials(url, user, password, timeout)
     scheme, _, fields = challenge.partition(" ")
     if scheme.lower() == "basic":
         return "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
@@ -107,6 +108,18 @@ def authorization(url: str, user: str | None, password: str | None, timeout: flo
         request = urllib.request.Request(url, method="PUT")
         return "Digest " + urllib.request.HTTPDigestAuthHandler(passwords).get_authorization(request, challenge_fields)
     raise LoadError(f"PUT {url}: the store asks for {scheme} authentication; kzelect answers Basic and Digest")
+
+
+def _check_credentials(url: str, user: str, password: str | None, timeout: float) -> None:
+    """Try the credentials on a HEAD of the graph first: a store that refuses them on the PUT itself may close
+    the connection before reading the data (Virtuoso does), and the client then sees a broken pipe, not the 401."""
+    try:
+        _call(opener(url, user, password), urllib.request.Request(url, method="HEAD", headers={"Accept": NTRIPLES}), timeout)
+    except LoadError as error:
+        if getattr(error, "status", None) == 401:
+            raise LoadError(f"PUT {url}: the store refused the credentials of user {user!r} (401); "
+                            "check --user and the password in --password-env") from None
+        # any other answer (no such graph yet, HEAD not supported): the PUT will tell
 
 
 def put_graph(ntriples: bytes, endpoint: str, graph: str = DEFAULT_GRAPH, user: str | None = None,
