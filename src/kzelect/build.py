@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from . import export, folder, paths, store
+from . import export, folder, paths, rows, store
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
 from .graph import named_graphs, triples_by_graph, union_graph, uri
@@ -42,9 +42,23 @@ class BuildResult:
     records: int
 
 
+class Locations(dict):
+    """Each record's URI -> its data file and line; a table's reports, results and rows -> the CSV file and line."""
+
+    def __init__(self, data: CuratedData):
+        super().__init__({str(uri(r.id)): f"{r.file}:{r.line}" for r in data.records})
+        self.update({str(uri(u.id)): f"{u.file}:{u.line}" for u in data.units.values()})
+        self.rows = rows.locations(data.tables)
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        row = rows.row_of(key)
+        return self.rows.get(row, default) if row else default
+
+
 def locations(data: CuratedData) -> dict[str, str]:
-    """Each record's URI -> its data file and line."""
-    return {str(uri(r.id)): f"{r.file}:{r.line}" for r in data.records}
+    return Locations(data)
 
 
 def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:

@@ -11,6 +11,7 @@ from . import __version__, paths
 from .errors import EXIT_INVALID, EXIT_OK, KzelectError
 from .execute import ENGINES, Limits, TimeLimitReached
 from .results import FORMATS
+from .synth import BROKEN
 
 
 class UserError(click.ClickException):
@@ -50,7 +51,8 @@ def check(data_dir: Path):
     except KzelectError as error:
         raise UserError(error) from error
     cites = sum(len(r.cites) for r in data.records)
-    click.echo(f"ok: {len(data.records)} records, {cites} citations, every quote found once.")
+    rows = f", {len(data.tables)} result tables ({sum(len(t.rows) for t in data.tables)} rows)" if data.tables else ""
+    click.echo(f"ok: {len(data.records)} records, {cites} citations{rows}, every quote found once.")
 
 
 @main.command()
@@ -280,6 +282,40 @@ def site(target: Path, base_url: str, out: Path, data_dir: Path):
     except KzelectError as error:
         raise UserError(error) from error
     click.echo(f"wrote {count} files into {target}")
+
+
+def _synth_help() -> str:
+    kinds = "\n".join(f"  {name}\n      {doc}" for name, doc in BROKEN.items())
+    return (
+        "Write a synthetic data folder into OUT_DIR: N elections x S polling stations x P parties.\n\n"
+        "Records, a source article and one result table per election (the country, its regions, districts "
+        "and polling stations), in the normal input format: build it with `kzelect build --data OUT_DIR`. "
+        "Everything is marked synthetic (labels start with \"Synthetic\", the source and documents say "
+        "synthetic: true, the dataset's title starts with SYNTHETIC), and a data folder mixing it with real "
+        "data is refused. Votes are consistent: per unit, party votes <= ballots <= registered voters, and the "
+        "rows of districts, regions and the country are the sums of the units within them. The same seed "
+        "gives the same bytes.\n\n"
+        f"\b\nBroken variants (--broken, repeatable) inject known faults, each reported as said:\n{kinds}\n")
+
+
+@main.command(help=_synth_help())
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--elections", type=click.IntRange(min=1), default=2, show_default=True, help="Number of elections (N).")
+@click.option("--stations", type=click.IntRange(min=3), default=1000, show_default=True, help="Polling stations (S).")
+@click.option("--parties", type=click.IntRange(min=1), default=7, show_default=True, help="Parties (P).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random draws.")
+@click.option("--broken", type=click.Choice(list(BROKEN)), multiple=True, help="Inject the faults of a broken variant.")
+def synth(out_dir: Path, elections: int, stations: int, parties: int, seed: int, broken: tuple[str, ...]):
+    from .synth import synth as run_synth
+
+    try:
+        made = run_synth(out_dir, elections, stations, parties, seed, broken)
+    except KzelectError as error:
+        raise UserError(error) from error
+    click.echo(f"wrote {len(made.files)} files into {out_dir}: {made.elections} elections x {made.stations} polling stations "
+               f"({made.districts} districts, {made.regions} regions) x {made.parties} parties; SYNTHETIC data, never publish it.")
+    for kind, expected in sorted(made.expected.items()):
+        click.echo(f"broken {kind}: {len(expected)} known fault(s): {', '.join(expected)}")
 
 
 @main.command()

@@ -9,6 +9,7 @@ from . import paths
 from .errors import DataError, Problem
 from .records import ID_PATTERN, Cite, Record, data_files, parse_file, read_records
 from .sources import SourceText, Span, find_quote, load_text, normalize, quote_problem, read_checksums
+from .tables import Table, Unit, load_tables
 
 # Fields that hold a source's own words: each must occur inside one of the record's quotes.
 QUOTED_FIELDS = ("statement", "statedAs", "shareStatedAs", "title", "reason")
@@ -29,9 +30,16 @@ class CuratedData:
     texts: dict[str, SourceText]  # source record id -> text
     spans: dict[tuple[str, Cite], Span] = field(default_factory=dict)  # (record id, cite) -> span
     deprecations: list[Deprecation] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    units: dict[str, Unit] = field(default_factory=dict)  # reporting units defined by table rows
 
     def by_id(self) -> dict[str, Record]:
         return {r.id: r for r in self.records}
+
+    @property
+    def synthetic(self) -> bool:
+        """Generated data (``kzelect synth``): its sources and documents say so."""
+        return any(r.get("synthetic") for r in self.records)
 
 
 DATASET_GRAPH, DEPRECATIONS_GRAPH = "dataset", "deprecated"  # named graphs of the build's own, not data files
@@ -47,7 +55,10 @@ def load_data(data_dir: Path = paths.DATA) -> CuratedData:
             problems.append(Problem(paths.relative(path), 1, f"the file name '{path.stem}' is reserved: the named graph "
                                     f"id/graph/{path.stem} holds {RESERVED_GRAPHS[path.stem]}", "rename the file"))
     texts = _load_texts(records, data_dir / "sources", problems)
-    data = CuratedData(records, texts)
+    taken = dict(RESERVED_GRAPHS) | {path.stem: paths.relative(path) for path in data_files(data_dir / "records")}
+    tables, units = load_tables(records, data_dir / "tables", problems, taken)
+    data = CuratedData(records, texts, tables=tables, units=units)
+    _check_not_mixed(records, problems)
     for record in records:
         for cite in record.cites:
             text = texts.get(cite.source)
@@ -84,6 +95,17 @@ def _load_texts(records, texts_dir: Path, problems) -> dict[str, SourceText]:
             problems.append(Problem(record.file, record.lines.get("file", record.line), f"{record.id}: {error}",
                                     "restore the text byte-for-byte from shared/seeds, or fix 'file:'"))
     return texts
+
+
+def _check_not_mixed(records: list[Record], problems) -> None:
+    """Synthetic data never mixes with real data: every source and document of a folder is synthetic, or none is."""
+    origins = [r for r in records if r.kind.name in ("source", "document")]
+    synthetic = next((r for r in origins if r.get("synthetic")), None)
+    real = next((r for r in origins if not r.get("synthetic")), None)
+    if synthetic and real:
+        problems.append(Problem(real.file, real.line, f"{real.id} is real (not marked 'synthetic: true') but {synthetic.id} "
+                                f"({synthetic.file}:{synthetic.line}) is synthetic: a data folder holds real data or "
+                                "synthetic data, never both", "keep synthetic data (kzelect synth) in a folder of its own"))
 
 
 def _check_quoted_fields(record: Record, problems) -> None:

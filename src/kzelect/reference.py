@@ -21,7 +21,8 @@ def _curie(uri) -> str:
 
 def data_format() -> str:
     out = ["# The data format", "",
-           "Generated from `src/kzelect/schema.py` by `python3 -m kzelect docs`; a test fails if it is stale.", "",
+           "Generated from `src/kzelect/schema.py`, `tables.py` and `synth.py` by `python3 -m kzelect docs`; a test fails if "
+           "it is stale.", "",
            "Every record is a YAML mapping in a list in a file under `data/records/`. Its `id` is `kind/slug`.",
            "Plain values are text unless they are `true`/`false`, `null` or a whole number without a leading zero:",
            "YAML 1.1's coercions never happen (`NO`, `on`, `0123`, `0x1F`, `1.10` and `2023-02-30` stay text, and",
@@ -38,7 +39,68 @@ def data_format() -> str:
             out += ["| field | type | predicate | meaning |", "|---|---|---|---|"]
             out += [_row(f) for f in kind.fields]
             out.append("")
-    return "\n".join(out)
+    return "\n".join(out + _tables() + _synthetic())
+
+
+def _tables() -> list[str]:
+    from .tables import COLUMNS, SEPARATOR
+
+    out = ["## Result tables (`data/tables/*.csv`)", "",
+           "A `table/…` record names a CSV file under `data/tables/` (`file:`): UTF-8, comma-separated, a header row,",
+           "then one row per reporting unit (a country, region, district or polling station). The columns, in any order:", "",
+           "| column | meaning |", "|---|---|"]
+    out += [f"| `{name}` | {doc} |" for name, doc in COLUMNS.items()]
+    out += ["| `party/…` | One column per party, named by its party id: the party's votes, a whole number, or empty where "
+            "not stated. |", "",
+            "Rules (every breach is an error naming the file, the line and the column, all reported at once):", "",
+            "- Every row has one cell per header column; the header names only the columns above and known parties, each once.",
+            "- Counts are whole numbers written with ASCII digits (no sign, spaces, separators or leading zero), or empty.",
+            "- A unit appears once per table. It is a `place/…` record (then `label`, `type` and `within` may be left empty,",
+            "  and must agree with the record where given), or the row defines it: then `label` and `type` (a `place-type/…`",
+            "  record) are required, and every row of any table that defines the same unit must define it alike.",
+            "- `within` names a place record or a unit defined by a table row, never the unit itself; units form a",
+            "  hierarchy (country > region > district > polling station) through it, checked for cycles by",
+            "  `shapes/checks/place-within-itself-violation.rq`.",
+            f"- Table and unit slugs hold no `{SEPARATOR}`: it joins them in the URIs below. A table's file name is new (no",
+            "  other table's) and its stem is not that of a records file: the stem names the table's graph.",
+            "- Every CSV under `data/tables/` is the file of a table record; the file is read byte for byte and its SHA-256",
+            "  is published (`kze:sha256`), with its number of rows (`kze:rowCount`).", "",
+            "URIs, for table `table/t` and the row of unit `place/u` (never row numbers: rows may be reordered), all in the",
+            "named graph `id/graph/{csv stem}`:", "",
+            f"- `id/report/t{SEPARATOR}u`: a `kze:ResultReport` with `kze:election`, `kze:reportingUnit` the unit, "
+            "`kze:registeredVoters` and `kze:ballotsCast` where stated;",
+            f"- `id/result/t{SEPARATOR}u{SEPARATOR}p`: a `kze:PartyResult` per stated cell of party `party/p` "
+            "(`kze:inReport`, `kze:party`, `kze:votes`, `kze:election`);",
+            "- `id/place/u`, where the row defines the unit: a `kze:Place` with its label, `kze:placeType` and "
+            "`schema:containedInPlace`;",
+            f"- `id/row/t{SEPARATOR}u`: the row's citation, a `kze:Citation` and `oa:Annotation` whose bodies are the row's "
+            "facts and whose target is the table (`oa:hasSource`) with an `oa:FragmentSelector` that `dct:conformsTo` RFC 7111 "
+            "and has the `rdf:value` `row=N`. RFC 7111 counts the records of the file from 1, the header included: the first "
+            "data row is `row=2` (as in CSVW, where `csvw:rownum` 1 is `#row=2`); a cell spanning lines still counts as one "
+            "record, so N can differ from the line number that errors give. The `reference` column becomes `kze:sourceReference`.",
+            "",
+            "Each report, result and place of a row has `kze:citation` its row and `prov:wasDerivedFrom` the table, which is "
+            "`prov:wasDerivedFrom` its `document/…`. See `docs/rdf-mapping.md`.", ""]
+    return out
+
+
+def _synthetic() -> list[str]:
+    from .synth import BROKEN
+
+    out = ["## Synthetic data (`kzelect synth`)", "",
+           "`kzelect synth OUT_DIR --elections N --stations S --parties P [--seed 0] [--broken KIND ...]` writes a data",
+           "folder in this format: a synthetic source article (and its SHA256SUMS) that names the synthetic parties,",
+           "country, elections and election commission, the records citing it, place types, one `document/…` and one",
+           "`table/…` per election, and the tables: the country, 2 to 17 regions, about one district per 50 polling",
+           "stations, and S polling stations. Per polling station, party votes <= ballots <= registered voters; each",
+           "district, region and the country is the sum of the units within it. The same seed gives the same bytes.", "",
+           "It can never pass for real data: every label starts with \"Synthetic\", the article and documents say",
+           "`synthetic: true`, the build's dataset description is titled \"SYNTHETIC …\" and has `kze:synthetic true`,",
+           "and the loader refuses a data folder in which synthetic and real (not synthetic) sources or documents mix,",
+           "naming one of each. `tests/test_synth.py` checks that `data/` holds nothing synthetic.", "",
+           "Broken variants (`--broken`, repeatable) inject known faults, and the build reports exactly them:", "",
+           "| variant | faults |", "|---|---|"]
+    return out + [f"| `{name}` | {doc} |" for name, doc in BROKEN.items()] + [""]
 
 
 def _row(field) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import URIRef
-from rdflib.namespace import DCTERMS, OWL, SKOS
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
 
 from .namespaces import KZE, ORG, SCHEMA
 
@@ -104,6 +104,26 @@ _add(Kind("source", KZE.SourceArticle, "A source article; its text ships in data
     F("language", DCTERMS.language, "str", "BCP 47 language tag.", required=True),
     F("file", KZE.textFile, "str", "File name of the text under data/sources/.", required=True),
     F("about", DCTERMS.subject, "ref", "The election(s) the article reports.", "election", many=True),
+    F("synthetic", KZE.synthetic, "bool", "True marks generated data (`kzelect synth`), never to be published."),
+), cited=False))
+
+_add(Kind("document", KZE.SourceDocument, "A source document that is not an article: an official results publication, a protocol, "
+          "a spreadsheet. Result tables are transcribed from documents.", (
+    F("title", DCTERMS.title, "str", "The document's title as printed.", required=True),
+    F("publisher", DCTERMS.publisher, "ref", "Who published it.", ("organization", "body"), required=True),
+    F("url", SCHEMA.url, "uri", "Where it was published."),
+    F("published", DCTERMS.issued, "date", "Date of publication."),
+    F("language", DCTERMS.language, "str", "BCP 47 language tag."),
+    F("synthetic", KZE.synthetic, "bool", "True marks generated data (`kzelect synth`), never to be published."),
+), cited=False))
+
+_add(Kind("table", KZE.ResultTable, "A table of results per reporting unit, transcribed from a source document; its rows are in "
+          "data/tables/{file} (see *Result tables* below). Not quote-cited: each row is the citation of its facts.", (
+    F("document", PROV.wasDerivedFrom, "ref", "The document it is transcribed from.", "document", required=True),
+    F("election", KZE.election, "ref", "The election.", "election", required=True),
+    F("file", KZE.tableFile, "str", "File name of the CSV under data/tables/ (its stem names the table's graph).", required=True),
+    F("status", KZE.resultStatus, "ref", "Preliminary or final, where stated.", "status"),
+    F("released", KZE.releasedOn, "date", "When the results were released, where stated."),
 ), cited=False))
 
 _add(Kind("organization", KZE.Organization, "An organization (parties, legislatures and missions have kinds of their own).", (
