@@ -138,3 +138,15 @@ def test_the_command_writes_a_folder_and_refuses_a_used_one(tmp_path):
     assert "SYNTHETIC" in result.output and "broken votes-exceed-ballots: 3 known fault(s)" in result.output
     again = runner.invoke(main, ["synth", str(tmp_path / "s")])
     assert again.exit_code == 2 and "not an empty folder" in again.output
+
+
+def test_synthetic_data_is_never_built_into_the_default_folder(tmp_path, monkeypatch):
+    """`kzelect build --data SYNTH` without --out would replace dist/, the real graph's folder: refused, nothing written."""
+    folder = tmp_path / "s"
+    synth(folder, **SMALL)
+    monkeypatch.chdir(tmp_path)
+    refused = CliRunner().invoke(main, ["build", "--data", str(folder)])
+    assert refused.exit_code == 2 and "holds synthetic data" in refused.output and "--out" in refused.output
+    assert not (tmp_path / "dist").exists()
+    chosen = CliRunner().invoke(main, ["build", "--data", str(folder), "--out", str(tmp_path / "synthetic-dist")])
+    assert chosen.exit_code == 0, chosen.output

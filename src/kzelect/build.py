@@ -75,11 +75,17 @@ def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
     return Assembled(data, graph, dataset, report)
 
 
-def build(out: Path, data_dir: Path = paths.DATA) -> BuildResult:
+def build(out: Path, data_dir: Path = paths.DATA, synthetic_ok: bool = True) -> BuildResult:
     """Build everything in memory, then write the exports and the query store into a fresh folder and swap it
-    in for ``out`` whole, all under the build lock of ``out`` (see ``folder``)."""
+    in for ``out`` whole, all under the build lock of ``out`` (see ``folder``).
+
+    ``synthetic_ok=False`` refuses synthetic data (the CLI's default output folder is the real graph's).
+    """
     with folder.lock(out):
         assembled = assemble(data_dir)
+        if assembled.data.synthetic and not synthetic_ok:
+            raise folder.OutputError(f"{paths.relative(data_dir)} holds synthetic data (kzelect synth): it is never built into "
+                                     f"the real graph's default folder {out}; give another folder with --out")
         files = export.render(assembled.graph, assembled.dataset)
         with folder.staged(out) as staging:
             export.write(files, staging)

@@ -59,12 +59,17 @@ def check(data_dir: Path):
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=paths.DEFAULT_OUT,
               show_default=True, help="Folder to write the exports into.")
 @DATA_OPTION
-def build(out: Path, data_dir: Path):
-    """Read the data, verify the quotes, build and validate the graph, write the exports."""
+@click.pass_context
+def build(context: click.Context, out: Path, data_dir: Path):
+    """Read the data, verify the quotes, build and validate the graph, write the exports.
+
+    Synthetic data (from `kzelect synth`) needs --out: it never goes into the default folder of the real graph.
+    """
     from .build import build as run_build
 
+    defaulted = context.get_parameter_source("out") == click.core.ParameterSource.DEFAULT
     try:
-        result = run_build(out, data_dir)
+        result = run_build(out, data_dir, synthetic_ok=not defaulted)
     except KzelectError as error:
         raise UserError(error) from error
     for name in result.files:
