@@ -50,12 +50,13 @@ def load_data(data_dir: Path = paths.DATA) -> CuratedData:
     """Load and check everything the build reads from ``data_dir``; raise DataError listing every problem."""
     problems: list[Problem] = []
     records = read_records(data_dir / "records", problems)
-    for path in data_files(data_dir / "records"):
+    files = data_files(data_dir / "records")
+    for path in files:
         if path.stem in RESERVED_GRAPHS:
             problems.append(Problem(paths.relative(path), 1, f"the file name '{path.stem}' is reserved: the named graph "
                                     f"id/graph/{path.stem} holds {RESERVED_GRAPHS[path.stem]}", "rename the file"))
     texts = _load_texts(records, data_dir / "sources", problems)
-    taken = dict(RESERVED_GRAPHS) | {path.stem: paths.relative(path) for path in data_files(data_dir / "records")}
+    taken = dict(RESERVED_GRAPHS) | {path.stem: paths.relative(path) for path in files}
     tables, units = load_tables(records, data_dir / "tables", problems, taken)
     data = CuratedData(records, texts, tables=tables, units=units)
     _check_not_mixed(records, problems)

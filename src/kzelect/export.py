@@ -10,10 +10,11 @@ import pyoxigraph
 from rdflib import Dataset, Graph
 
 from . import paths
+from .folder import MANIFEST  # the one name of the build's checksum list
 from .namespaces import PREFIXES
 
 TURTLE, JSONLD, NTRIPLES, TRIG = "kzelect.ttl", "kzelect.jsonld", "kzelect.nt", "kzelect.trig"
-CONTEXT, ONTOLOGY, SHAPES, MANIFEST = "context.jsonld", "ontology.ttl", "shapes.ttl", "SHA256SUMS"
+CONTEXT, ONTOLOGY, SHAPES = "context.jsonld", "ontology.ttl", "shapes.ttl"
 
 
 def context() -> dict:

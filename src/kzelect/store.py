@@ -21,11 +21,11 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import KzelectError
-from .folder import umask
+from .folder import MANIFEST, umask
 
 STORE = "store"
 STAMP = "LOADED-FROM"
-TRIG, NTRIPLES, MANIFEST = "kzelect.trig", "kzelect.nt", "SHA256SUMS"
+TRIG, NTRIPLES = "kzelect.trig", "kzelect.nt"
 
 
 class NoBuild(KzelectError):

@@ -66,17 +66,19 @@ def read_list(path: Path = paths.PUBLISHED_URIS) -> set[str]:
 
 def compare(listed: set[str], data_dir: Path = paths.DATA) -> UriReport:
     data = load_data(data_dir)
-    now = published(data)
-    replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
-    return UriReport(new=sorted(now - listed), missing=sorted(listed - now),
-                     dangling=sorted(replaced - now))
+    return _report(listed, published(data), data)
 
 
 def missing_in(graph, groups, data, data_dir: Path) -> UriReport:
     """For the build: the listed URIs that ``graph`` no longer publishes and no deprecation retires (new ones are fine)."""
-    now = published_in(graph, groups)
+    report = _report(read_list(data_dir / "published-uris.txt"), published_in(graph, groups), data)
+    report.new = []
+    return report
+
+
+def _report(listed: set[str], now: set[str], data) -> UriReport:
     replaced = {str(ID[d.replaced_by]) for d in data.deprecations}
-    return UriReport(missing=sorted(read_list(data_dir / "published-uris.txt") - now), dangling=sorted(replaced - now))
+    return UriReport(new=sorted(now - listed), missing=sorted(listed - now), dangling=sorted(replaced - now))
 
 
 def check_published(data_dir: Path = paths.DATA) -> UriReport:
