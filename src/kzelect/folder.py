@@ -73,11 +73,14 @@ def lock(out: Path):
 
 
 def _holder(path: Path) -> str:
-    try:
-        holder = json.loads(path.read_text(encoding="utf-8"))
-        return f"process {holder['pid']} on {holder['host']}, started {holder['started']}: {holder['command']}"
-    except (OSError, ValueError, KeyError):
-        return f"see {path}"
+    """Who holds the lock, as the holder wrote it just after taking the lock (so wait a moment if it is not there yet)."""
+    for _ in range(40):
+        try:
+            holder = json.loads(path.read_text(encoding="utf-8"))
+            return f"process {holder['pid']} on {holder['host']}, started {holder['started']}: {holder['command']}"
+        except (OSError, ValueError, KeyError):
+            time.sleep(0.05)
+    return f"see {path}"
 
 
 def _ours(out: Path) -> bool:
