@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Dataset, Graph
@@ -10,9 +11,12 @@ from rdflib import Dataset, Graph
 from . import export, folder, paths, rows, store
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
-from .graph import named_graphs, triples_by_graph, union_graph, uri
+from .graph import Triple, named_graphs, triples_by_graph, union_graph, uri
+from .progress import step
+from .quads import Quads
+from .rows import OxigraphTerms
 from .uris import missing_in
-from .validate import Report, validate
+from .validate import Report, validate_quads
 
 
 class PublishedUrisMissing(KzelectError):
@@ -29,10 +33,21 @@ class ValidationFailed(KzelectError):
 
 @dataclass
 class Assembled:
+    """The graph built and checked in memory: its triples by named graph, as quads, and the validation report."""
+
     data: CuratedData
-    graph: Graph
-    dataset: Dataset
+    groups: dict[str, list[Triple]]
+    quads: Quads
     report: Report
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The union graph in rdflib (the reference engine; slow for large graphs, so made only when asked)."""
+        return union_graph(triples_by_graph(self.data))
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        return named_graphs(triples_by_graph(self.data))
 
 
 @dataclass
@@ -63,16 +78,19 @@ def locations(data: CuratedData) -> dict[str, str]:
 
 def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
     """Load, build and validate; with ``check``, raise if the graph violates the shapes."""
-    data = load_data(data_dir)
-    groups = triples_by_graph(data)
-    graph, dataset = union_graph(groups), named_graphs(groups)
-    contract = missing_in(graph, groups, data, data_dir)
+    with step("read the data"):
+        data = load_data(data_dir)
+    with step("make the triples"):
+        groups = triples_by_graph(data, OxigraphTerms)
+    with step("check the published URIs"):
+        contract = missing_in(groups, data, data_dir)
     if check and not contract.ok:
         raise PublishedUrisMissing(contract.text())
-    report = validate(graph, locations=locations(data))
+    quads = Quads.of(groups)
+    report = validate_quads(quads, locations=locations(data))
     if check and not report.conforms:
         raise ValidationFailed(report)
-    return Assembled(data, graph, dataset, report)
+    return Assembled(data, groups, quads, report)
 
 
 def build(out: Path, data_dir: Path = paths.DATA, synthetic_ok: bool = True) -> BuildResult:
@@ -86,8 +104,10 @@ def build(out: Path, data_dir: Path = paths.DATA, synthetic_ok: bool = True) -> 
         if assembled.data.synthetic and not synthetic_ok:
             raise folder.OutputError(f"{paths.relative(data_dir)} holds synthetic data (kzelect synth): it is never built into "
                                      f"the real graph's default folder {out}; give another folder with --out")
-        files = export.render(assembled.graph, assembled.dataset)
+        files = export.render(assembled.quads)
         with folder.staged(out) as staging:
-            export.write(files, staging)
-            store.refresh(staging)
-    return BuildResult(sorted(files), len(assembled.graph), len(assembled.data.records))
+            with step("write the files"):
+                export.write(files, staging)
+            with step("load the query store"):
+                store.refresh(staging)
+    return BuildResult(sorted(files), len(assembled.quads), len(assembled.data.records))

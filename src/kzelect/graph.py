@@ -12,7 +12,7 @@ from . import __version__
 from .data import DATASET_GRAPH, DEPRECATIONS_GRAPH, CuratedData, Deprecation
 from .namespaces import BASE, DCAT, ID, KZE, OA, ONTOLOGY_IRI, VOID, bind_prefixes
 from .records import Record
-from .rows import TableTriples, table_record_triples
+from .rows import RdflibTerms, TableTriples, table_record_triples
 from .schema import COMMON, CONCEPT_KINDS, Field
 from .sources import SourceText, Span
 
@@ -142,8 +142,12 @@ def dataset_triples(data: CuratedData, triples: int) -> Iterator[Triple]:
             yield DATASET, DCTERMS.source, uri(record.id)
 
 
-def triples_by_graph(data: CuratedData) -> dict[str, list[Triple]]:
-    """Every triple of the graph, grouped by the data file (named graph) it comes from."""
+def triples_by_graph(data: CuratedData, terms=RdflibTerms) -> dict[str, list[Triple]]:
+    """Every triple of the graph, grouped by the data file (named graph) it comes from.
+
+    The records' triples are rdflib terms; the result tables' (the bulk of a large graph) are made by ``terms``:
+    rdflib's by default, pyoxigraph's for the build (``rows.OxigraphTerms``), which only ``quads.Quads`` reads.
+    """
     groups: dict[str, list[Triple]] = defaultdict(list)
     by_id = data.by_id()
     tables = {table.record.id: table for table in data.tables}
@@ -159,7 +163,7 @@ def triples_by_graph(data: CuratedData) -> dict[str, list[Triple]]:
         if record.id in tables:
             out.extend(table_record_triples(tables[record.id]))
     for table in data.tables:
-        groups[table.name].extend(TableTriples(table, by_id, data.units))
+        groups[table.name].extend(TableTriples(table, by_id, data.units, terms))
     for kind in sorted({r.kind.name for r in data.records if r.kind.concept}):
         groups["vocabularies"].extend(scheme_triples(kind))
     for deprecation in data.deprecations:

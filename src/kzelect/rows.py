@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
@@ -24,22 +25,54 @@ from .tables import SEPARATOR, Row, Table, Unit, slug
 
 RFC7111 = URIRef("http://tools.ietf.org/rfc/rfc7111")
 Triple = tuple[URIRef, URIRef, object]
-# The terms every row uses, looked up once (a Namespace attribute costs a lookup and a URIRef each time).
-TYPE, PREF_LABEL, LABEL, DERIVED = RDF.type, SKOS.prefLabel, RDFS.label, PROV.wasDerivedFrom
-CITATION, ELECTION, UNIT, REGISTERED, BALLOTS = KZE.citation, KZE.election, KZE.reportingUnit, KZE.registeredVoters, KZE.ballotsCast
-REPORT, RESULT, PLACE, IN_REPORT, PARTY, VOTES = KZE.ResultReport, KZE.PartyResult, KZE.Place, KZE.inReport, KZE.party, KZE.votes
-PLACE_TYPE, WITHIN, REFERENCE = KZE.placeType, SCHEMA.containedInPlace, KZE.sourceReference
-ANNOTATION, CITATION_CLASS, MOTIVATED, DESCRIBING = OA.Annotation, KZE.Citation, OA.motivatedBy, OA.describing
-BODY, TARGET, SPECIFIC, SOURCE, SELECTOR = OA.hasBody, OA.hasTarget, OA.SpecificResource, OA.hasSource, OA.hasSelector
-FRAGMENT, CONFORMS, VALUE = OA.FragmentSelector, DCTERMS.conformsTo, RDF.value
+# The names every row uses, made once per table in the terms of its factory.
+NAMES = {
+    "TYPE": RDF.type, "PREF_LABEL": SKOS.prefLabel, "LABEL": RDFS.label, "DERIVED": PROV.wasDerivedFrom,
+    "CITATION": KZE.citation, "ELECTION": KZE.election, "UNIT": KZE.reportingUnit, "REGISTERED": KZE.registeredVoters,
+    "BALLOTS": KZE.ballotsCast, "REPORT": KZE.ResultReport, "RESULT": KZE.PartyResult, "PLACE": KZE.Place,
+    "IN_REPORT": KZE.inReport, "PARTY": KZE.party, "VOTES": KZE.votes, "PLACE_TYPE": KZE.placeType,
+    "WITHIN": SCHEMA.containedInPlace, "REFERENCE": KZE.sourceReference, "ANNOTATION": OA.Annotation,
+    "CITATION_CLASS": KZE.Citation, "MOTIVATED": OA.motivatedBy, "DESCRIBING": OA.describing, "BODY": OA.hasBody,
+    "TARGET": OA.hasTarget, "SPECIFIC": OA.SpecificResource, "SOURCE": OA.hasSource, "SELECTOR": OA.hasSelector,
+    "FRAGMENT": OA.FragmentSelector, "CONFORMS": DCTERMS.conformsTo, "VALUE": RDF.value, "RFC7111": RFC7111,
+}
+
+
+class RdflibTerms:
+    """Terms as rdflib makes them: the reference (``graph.build_graph``) and the small graph's engine."""
+
+    iri = URIRef
+
+    @staticmethod
+    def integer(value: int) -> Literal:
+        return Literal(str(value), datatype=XSD.integer)
+
+    @staticmethod
+    def label(text: str) -> Literal:
+        return Literal(text, lang="en")
+
+    plain = Literal
+
+
+class OxigraphTerms:
+    """The same terms made by pyoxigraph directly, for the build at scale (rdflib's Literal parses every value)."""
+
+    iri = ox.NamedNode
+    _INTEGER = ox.NamedNode(str(XSD.integer))
+
+    @classmethod
+    def integer(cls, value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=cls._INTEGER)
+
+    @staticmethod
+    def label(text: str) -> ox.Literal:
+        return ox.Literal(text, language="en")
+
+    plain = ox.Literal
 
 
 def integer(value: int) -> Literal:
-    return Literal(str(value), datatype=XSD.integer)
-
-
-def label(text: str) -> Literal:
-    return Literal(text, lang="en")
+    return RdflibTerms.integer(value)
 
 
 def row_uri(table: Table, row: Row) -> URIRef:
@@ -62,14 +95,17 @@ def table_record_triples(table: Table) -> Iterator[Triple]:
 
 
 class TableTriples:
-    """The triples of one table's rows; labels and URIs shared by its rows are made once."""
+    """The triples of one table's rows, in the terms of ``terms`` (rdflib's by default); the names and labels
+    its rows share are made once."""
 
-    def __init__(self, table: Table, by_id: dict[str, Record], units: dict[str, Unit]):
-        self.table, self.units, self.by_id = table, units, by_id
+    def __init__(self, table: Table, by_id: dict[str, Record], units: dict[str, Unit], terms=RdflibTerms):
+        self.table, self.units, self.by_id, self.terms = table, units, by_id, terms
+        self.k = type("Names", (), {name: terms.iri(str(iri)) for name, iri in NAMES.items()})
         record = table.record
-        self.source, self.election = ID[record.id], ID[record.get("election")]
+        self.source, self.election = terms.iri(str(ID[record.id])), terms.iri(str(ID[record.get("election")]))
         self.title = record.get("label")
-        self.parties = [(party, ID[party], by_id[party].get("label")) for party in table.parties]
+        self.parties = [(party, terms.iri(str(ID[party])), by_id[party].get("label")) for party in table.parties]
+        self.prefix = {kind: f"{ID}{kind}/{slug(record.id)}{SEPARATOR}" for kind in ("row", "report", "result")}
 
     def __iter__(self) -> Iterator[Triple]:
         for row in self.table.rows:
@@ -80,61 +116,64 @@ class TableTriples:
         return record.get("label") if record is not None else self.units[unit].label
 
     def row(self, row: Row) -> Iterator[Triple]:
-        citation, unit, name = row_uri(self.table, row), ID[row.unit], self.unit_label(row.unit)
-        report = report_uri(self.table, row.unit)
+        k, terms, unit_slug = self.k, self.terms, slug(row.unit)
+        citation = f"{self.prefix['row']}{unit_slug}"
+        citation_iri, unit, name = terms.iri(citation), terms.iri(f"{ID}{row.unit}"), self.unit_label(row.unit)
+        report = terms.iri(f"{self.prefix['report']}{unit_slug}")
         facts = [report]
-        yield from self.fact(report, REPORT, f"{name} in {self.title}", citation)
-        yield report, ELECTION, self.election
-        yield report, UNIT, unit
+        yield from self.fact(report, k.REPORT, f"{name} in {self.title}", citation_iri)
+        yield report, k.ELECTION, self.election
+        yield report, k.UNIT, unit
         if row.registered is not None:
-            yield report, REGISTERED, integer(row.registered)
+            yield report, k.REGISTERED, terms.integer(row.registered)
         if row.ballots is not None:
-            yield report, BALLOTS, integer(row.ballots)
+            yield report, k.BALLOTS, terms.integer(row.ballots)
         for (party, party_uri, party_label), votes in zip(self.parties, row.votes, strict=True):
             if votes is None:
                 continue
-            result = result_uri(self.table, row.unit, party)
+            result = terms.iri(f"{self.prefix['result']}{unit_slug}{SEPARATOR}{slug(party)}")
             facts.append(result)
-            yield from self.fact(result, RESULT, f"{party_label}, {name} in {self.title}", citation)
-            yield result, IN_REPORT, report
-            yield result, PARTY, party_uri
-            yield result, VOTES, integer(votes)
-            yield result, ELECTION, self.election
+            yield from self.fact(result, k.RESULT, f"{party_label}, {name} in {self.title}", citation_iri)
+            yield result, k.IN_REPORT, report
+            yield result, k.PARTY, party_uri
+            yield result, k.VOTES, terms.integer(votes)
+            yield result, k.ELECTION, self.election
         if row.defines:
             facts.append(unit)
-            yield from self.place(self.units[row.unit], unit, citation)
-        yield from self.citation(citation, row, facts)
+            yield from self.place(self.units[row.unit], unit, citation_iri)
+        yield from self.citation(citation, citation_iri, row, facts)
 
-    def fact(self, subject: URIRef, cls: URIRef, text: str, citation: URIRef) -> Iterator[Triple]:
-        name = label(text)
-        yield subject, TYPE, cls
-        yield subject, PREF_LABEL, name
-        yield subject, LABEL, name
-        yield subject, CITATION, citation
-        yield subject, DERIVED, self.source
+    def fact(self, subject, cls, text: str, citation) -> Iterator[Triple]:
+        k, name = self.k, self.terms.label(text)
+        yield subject, k.TYPE, cls
+        yield subject, k.PREF_LABEL, name
+        yield subject, k.LABEL, name
+        yield subject, k.CITATION, citation
+        yield subject, k.DERIVED, self.source
 
-    def place(self, unit: Unit, subject: URIRef, citation: URIRef) -> Iterator[Triple]:
-        yield from self.fact(subject, PLACE, unit.label, citation)
-        yield subject, PLACE_TYPE, ID[unit.type]
+    def place(self, unit: Unit, subject, citation) -> Iterator[Triple]:
+        yield from self.fact(subject, self.k.PLACE, unit.label, citation)
+        yield subject, self.k.PLACE_TYPE, self.terms.iri(f"{ID}{unit.type}")
         if unit.within is not None:
-            yield subject, WITHIN, ID[unit.within]
+            yield subject, self.k.WITHIN, self.terms.iri(f"{ID}{unit.within}")
 
-    def citation(self, citation: URIRef, row: Row, facts: list[URIRef]) -> Iterator[Triple]:
-        target, selector = URIRef(f"{citation}#target"), URIRef(f"{citation}#selector")
-        yield citation, TYPE, CITATION_CLASS
-        yield citation, TYPE, ANNOTATION
-        yield citation, MOTIVATED, DESCRIBING
+    def citation(self, text: str, citation, row: Row, facts: list) -> Iterator[Triple]:
+        k, terms = self.k, self.terms
+        target, selector = terms.iri(f"{text}#target"), terms.iri(f"{text}#selector")
+        yield citation, k.TYPE, k.CITATION_CLASS
+        yield citation, k.TYPE, k.ANNOTATION
+        yield citation, k.MOTIVATED, k.DESCRIBING
         for fact in facts:
-            yield citation, BODY, fact
-        yield citation, TARGET, target
-        yield target, TYPE, SPECIFIC
-        yield target, SOURCE, self.source
-        yield target, SELECTOR, selector
-        yield selector, TYPE, FRAGMENT
-        yield selector, CONFORMS, RFC7111
-        yield selector, VALUE, Literal(f"row={row.number}")
+            yield citation, k.BODY, fact
+        yield citation, k.TARGET, target
+        yield target, k.TYPE, k.SPECIFIC
+        yield target, k.SOURCE, self.source
+        yield target, k.SELECTOR, selector
+        yield selector, k.TYPE, k.FRAGMENT
+        yield selector, k.CONFORMS, k.RFC7111
+        yield selector, k.VALUE, terms.plain(f"row={row.number}")
         if row.reference is not None:
-            yield selector, REFERENCE, Literal(row.reference)
+            yield selector, k.REFERENCE, terms.plain(row.reference)
 
 
 def locations(tables: list[Table]) -> dict[str, str]:

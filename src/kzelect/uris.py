@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import URIRef
+import pyoxigraph as ox
 
 from . import paths
 from .data import load_data
-from .graph import GRAPH_BASE, triples_by_graph, union_graph
+from .graph import GRAPH_BASE, triples_by_graph
 from .namespaces import ID
 
 
@@ -45,16 +45,15 @@ class UriReport:
 
 def published(data) -> set[str]:
     """Every URI under id/ the build publishes: described nodes and named graphs."""
-    groups = triples_by_graph(data)
-    return published_in(union_graph(groups), groups)
+    return published_in(triples_by_graph(data))
 
 
-def published_in(graph, groups) -> set[str]:
-    """The URIs under id/ that ``graph`` (built from the named graphs ``groups``) describes, and the named graphs."""
-    subjects = {str(s) for s in graph.subjects(unique=True)
-                if isinstance(s, URIRef) and str(s).startswith(str(ID)) and "#" not in str(s)}
-    graphs = {str(GRAPH_BASE + name) for name in groups}
-    return subjects | graphs
+def published_in(groups) -> set[str]:
+    """The URIs under id/ that the named graphs ``groups`` describe, and the graphs themselves."""
+    base = str(ID)
+    subjects = {s.value if type(s) is ox.NamedNode else s for triples in groups.values() for s, _, _ in triples}
+    described = {str(s) for s in subjects if isinstance(s, str) and s.startswith(base) and "#" not in s}
+    return described | {str(GRAPH_BASE + name) for name in groups}
 
 
 def read_list(path: Path = paths.PUBLISHED_URIS) -> set[str]:
@@ -69,9 +68,9 @@ def compare(listed: set[str], data_dir: Path = paths.DATA) -> UriReport:
     return _report(listed, published(data), data)
 
 
-def missing_in(graph, groups, data, data_dir: Path) -> UriReport:
-    """For the build: the listed URIs that ``graph`` no longer publishes and no deprecation retires (new ones are fine)."""
-    report = _report(read_list(data_dir / "published-uris.txt"), published_in(graph, groups), data)
+def missing_in(groups, data, data_dir: Path) -> UriReport:
+    """For the build: the listed URIs that the graphs ``groups`` no longer publish and no deprecation retires (new ones are fine)."""
+    report = _report(read_list(data_dir / "published-uris.txt"), published_in(groups), data)
     report.new = []
     return report
 
