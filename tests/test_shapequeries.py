@@ -211,7 +211,7 @@ ASIDE = PREFIXES + """
 NOT_LIFTED = """
     SELECT $this ?value ?n WHERE {
         $this kze:election ?election .
-        { ?value kze:inReport ?report ; kze:votes ?n . FILTER (?report = $this && ?n > 1000) }
+        { ?value kze:inReport ?report ; kze:votes ?n . FILTER (?report = $this && ?n > 50) }
     }"""
 LIFTED = """
     SELECT $this ?value (COUNT(DISTINCT ?other) AS ?n) WHERE {
