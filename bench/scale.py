@@ -56,11 +56,11 @@ def child_pipeline(data: str, out: str) -> dict:
     loaded = load_data(data_dir)
     lap("read the records and tables")
     groups = triples_by_graph(loaded)
-    lap("make the triples (rdflib terms)")
+    lap("make the triples")
     assert missing_in(groups, loaded, data_dir).ok
     lap("check the published URIs")
     quads = Quads.of(groups)
-    lap("triples to N-Quads (pyoxigraph)")
+    lap("the triples as N-Triples per graph (pyoxigraph)")
     report = validate_quads(quads, locations=Locations(loaded))
     lap("validate: shapes as SPARQL on pyoxigraph + checks")
     files = export.render(quads)
