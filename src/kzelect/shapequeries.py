@@ -1,7 +1,7 @@
 """SHACL validation at scale: the shapes compiled into whole-graph SPARQL queries run on a pyoxigraph store.
 
-pyshacl evaluates each constraint once per focus node (a SHACL-SPARQL constraint is parsed anew for each);
-here each constraint becomes one query that finds all its violations at once::
+pyshacl evaluates each constraint once per focus node (and parses a SHACL-SPARQL constraint anew for each);
+here each constraint becomes a query that finds all its violations at once::
 
     compiled = compile_shapes(shapes)        # raises Unsupported, naming every feature it cannot compile
     results = run(store, compiled)           # validates the union of the store's named graphs
@@ -12,15 +12,22 @@ the data graph; sh:closed gives one result per (focus, predicate, object); sh:or
 the property shapes of sh:or members are conformance tests compiled into FILTER (NOT) EXISTS; results of a
 shape carry its sh:message (a result with several messages becomes one Result per message, their language
 dropped); sh:minCount, sh:maxCount, sh:hasValue and qualified counts give no sh:value; a SHACL-SPARQL message's
-{?var} and {$var} are filled in as pyshacl fills them (re.sub with str() of the value).
+{?var} and {$var} are filled in as pyshacl fills them (re.sub with str() of the value; unbound ones stay).
 
-A SHACL-SPARQL constraint is lifted to one query: the focus nodes (a DISTINCT subquery of the targets) are
-joined first into the query's WHERE group, which pre-binding $this amounts to wherever $this is used in the
-outer group, in its OPTIONALs and FILTER (NOT) EXISTS, or only in triple patterns of nested groups and
-unions; with aggregates it also needs GROUP BY $this. A query outside that is run once per focus node
-(pyoxigraph ``substitutions``). The store's union graph repeats a triple found in several named graphs, which
-changes SUM and COUNT: a query with such an aggregate has its pattern deduplicated (SELECT DISTINCT *), allowed
-only where the pattern is plain triples (no paths, no blank nodes), FILTERs and BINDs.
+A SHACL-SPARQL constraint is lifted to one query: the focus nodes are joined first into its WHERE group, which
+pre-binding $this amounts to where $this is used in the outer group, in its OPTIONALs and FILTER (NOT)
+EXISTS, or only in triple patterns of nested groups and unions; with aggregates the query must also GROUP BY
+$this. Another query is run once per focus node (pyoxigraph ``substitutions``). The union graph repeats a
+triple found in several named graphs, which changes SUM, COUNT, AVG and GROUP_CONCAT: a query with one has its
+pattern deduplicated (SELECT DISTINCT *), allowed only where the pattern is plain triples (no paths, no blank
+nodes), FILTERs and BINDs; any other such query is Unsupported.
+
+How Oxigraph (0.5) runs them shapes the queries: the focus nodes are a pattern, not a subquery (which its
+planner cannot see into); each triple pattern is in a GRAPH of its own where the default graph is empty (the
+union default graph is about ten times slower); paths are spelt out as triple patterns, and a FILTER NOT
+EXISTS holds a single triple pattern (it plans a longer one without the variables bound outside it: every
+citation of every record for each record); sh:maxCount 1 is tested in the query of the value constraints and
+sh:minCount 1 in one query per set of focus classes, rather than by grouping and counting.
 
 What a pyoxigraph store cannot tell apart, the fast path cannot either:
 - the store keeps literal values, not spellings: "7.0"^^xsd:decimal reads back as "7", and xsd:nonNegativeInteger
@@ -34,15 +41,18 @@ What a pyoxigraph store cannot tell apart, the fast path cannot either:
   values as the store gives them. A decimal spelled otherwise in the data ("1.10") shows differently;
 - ill-typed literals are those the store's parser rejects (rdflib's parser differs at the margins: it accepts
   NaN as xsd:decimal, drops a date's time zone); sh:pattern, sh:minLength and sh:maxLength see the store's
-  lexical form of a number; blank nodes get other labels on each side.
+  lexical form of a number; sh:minInclusive and sh:maxInclusive compare as SPARQL does (rdflib orders some
+  incomparable literals by their datatype IRIs); blank nodes get other labels on each side.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -78,21 +88,33 @@ class Unsupported(Exception):
 
 @dataclass
 class _Job:
-    query: str  # FOCUS marks where the focus nodes' pattern goes (binding ?this), TYPE_PATH stands for class membership
+    query: str  # with marks for the focus nodes (binding ?this), triple patterns and class membership: see text()
     classes: list  # the target classes of the focus nodes
     rows: Callable  # (solution, focus term or None, projected variable names) -> Iterable[Result]
     per_focus: bool = False  # run ``query`` once per focus node, ?this substituted
 
-    def text(self, plain: bool) -> str:
-        """The query; ``plain`` where the data has no rdfs:subClassOf, so that rdf:type alone gives class membership
-        (the focus nodes inline: a subquery would hide them from Oxigraph's join planner)."""
+    def text(self, plain: bool, graphs: bool) -> str:
+        """The query. ``plain`` where the data has no rdfs:subClassOf, so that rdf:type alone gives class
+        membership: then the focus nodes are a pattern of the query (a subquery would hide them from Oxigraph's join
+        planner). ``graphs`` where the store's default graph is empty: then each triple pattern is in a GRAPH of its
+        own, which matches what the union default graph matches, far faster."""
+        names = itertools.count()
+
+        def triple(body: str) -> str:
+            return f"GRAPH ?{HIDDEN}g{next(names)} {{ {body} }}" if graphs else f"{body} ."
+
+        def mark(match) -> str:
+            if match[1] == "T":
+                return triple(match[2])
+            node, cls = match[2].split(" ", 1)
+            return triple(f"{node} <{RDF.type}> {cls}") if plain else f"{node} {TYPE_PATH} {cls} ."
+
         if plain:
-            focus = " UNION ".join(f"{{ ?this <{RDF.type}> <{c}> }}" for c in self.classes)
-            if len(self.classes) == 1:
-                focus = f"?this <{RDF.type}> <{self.classes[0]}> ."
-            return self.query.replace(FOCUS, focus).replace(TYPE_PATH, f"<{RDF.type}>")
-        union = " UNION ".join(f"{{ ?this {TYPE_PATH} <{c}> }}" for c in self.classes)
-        return self.query.replace(FOCUS, f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}")
+            focus = " UNION ".join(f"{{ {_isa('?this', c)} }}" for c in self.classes)
+            focus = focus if len(self.classes) > 1 else _isa("?this", self.classes[0])
+        else:
+            focus = "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(f"{{ ?this {TYPE_PATH} <{c}> }}" for c in self.classes) + " } }"
+        return _MARK.sub(mark, self.query.replace(FOCUS, focus))
 
 
 @dataclass
@@ -105,19 +127,25 @@ def compile_shapes(shapes: Graph) -> Compiled:
     return _Compiler(shapes).compile()
 
 
-def run(store: ox.Store, compiled: Compiled) -> list[Result]:
-    found: set[Result] = set()
+def run(store: ox.Store, compiled: Compiled, threads: int | None = None) -> list[Result]:
+    """The Results of the union of the store's graphs, sorted; the queries run on ``threads`` threads (default:
+    the processors, at most 4), as pyoxigraph lets go of the GIL while it evaluates."""
     plain = not store.query(f"ASK {{ ?class <{RDFS.subClassOf}> ?other }}", use_default_graph_as_union=True)
-    for job in compiled.jobs:
-        query = job.text(plain)
-        if not job.per_focus:
-            found.update(_rows(store.query(query, use_default_graph_as_union=True), job, None))
-            continue
-        for row in store.query(_Job(f"SELECT DISTINCT ?this WHERE {{ {FOCUS} }}", job.classes, None).text(plain),
-                               use_default_graph_as_union=True):
-            found.update(_rows(store.query(query, use_default_graph_as_union=True, substitutions={THIS: row["this"]}),
-                               job, row["this"]))
-    return sorted(found)
+    graphs = not store.query("ASK { ?s ?p ?o }")  # the default graph alone
+    with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as pool:
+        found = pool.map(lambda job: _job_results(store, job, plain, graphs), compiled.jobs)
+        return sorted(set().union(*found))
+
+
+def _job_results(store: ox.Store, job: _Job, plain: bool, graphs: bool) -> set[Result]:
+    query = job.text(plain, graphs)
+    if not job.per_focus:
+        return set(_rows(store.query(query, use_default_graph_as_union=True), job, None))
+    found = set()
+    for row in store.query(_Job(f"SELECT DISTINCT ?this WHERE {{ {FOCUS} }}", job.classes, None).text(plain, graphs),
+                           use_default_graph_as_union=True):
+        found.update(_rows(store.query(query, use_default_graph_as_union=True, substitutions={THIS: row["this"]}), job, row["this"]))
+    return found
 
 
 def _rows(solutions, job: _Job, focus) -> Iterable[Result]:
@@ -171,7 +199,21 @@ def _translated(text: str, base, namespaces: tuple):
 
 THIS = ox.Variable("this")
 TYPE_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
-FOCUS = "#FOCUS#\n"
+FOCUS = "\x1eFOCUS\x1f"  # marks that _Job.text writes out
+HIDDEN = "_kz_"  # how the variables the compiler adds begin
+_MARK = re.compile("\x1e([TI]) ([^\x1e\x1f]*)\x1f")
+
+
+def _triple(s: str, p: str, o: str) -> str:
+    """A triple pattern of the union of the named graphs."""
+    return f"\x1eT {s} {p} {o}\x1f"
+
+
+def _isa(node: str, cls) -> str:
+    """``node`` is a SHACL instance of ``cls`` (rdf:type/rdfs:subClassOf*)."""
+    return f"\x1eI {node} <{cls}>\x1f"
+
+
 XSD_INTEGER, XSD_DECIMAL = str(XSD.integer), str(XSD.decimal)
 IGNORABLE = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, SH.declare, SH.prefix, SH.namespace}
 SHAPE_TYPES = {SH.NodeShape, SH.PropertyShape, SH.SPARQLConstraint}
@@ -310,6 +352,7 @@ class _Compiler:
     def __init__(self, graph: Graph):
         self.g, self.problems, self.used = graph, [], set()
         self.fresh, self.shapes, self.expanding = itertools.count(), {}, set()
+        self.required: dict[tuple, list[_Shape]] = defaultdict(list)  # focus classes -> shapes of sh:minCount 1, one step
         self.compiled = Compiled()
 
     # --- reading the shapes graph
@@ -336,7 +379,7 @@ class _Compiler:
         self.problems.append(f"{self.name(shape)}: {feature}")
 
     def var(self, stem: str = "x") -> str:
-        return f"?_{stem}{next(self.fresh)}"
+        return f"?{HIDDEN}{stem}{next(self.fresh)}"
 
     def integer(self, shape, predicate) -> int | None:
         value = self.one(shape, predicate)
@@ -365,6 +408,8 @@ class _Compiler:
                 parents[prop].update(classes)
         for prop, classes in sorted(parents.items()):
             self.result_jobs(self.shape(prop), sorted(classes))
+        for classes, shapes in sorted(self.required.items()):
+            self.compiled.jobs.append(self.required_job(list(classes), shapes))
         self.check_everything_used()
         if self.problems:
             raise Unsupported("the shapes use what the compiler does not handle:\n" + "\n".join(sorted(set(self.problems))))
@@ -388,8 +433,9 @@ class _Compiler:
         if node in self.shapes:
             return self.shapes[node]
         path = self.one(node, SH.path)
-        shape = self.shapes[node] = _Shape(node, None if path is None else path_text(self.g, path),
-                                           [] if path is None else self.steps(node, path))
+        shape = self.shapes[node] = _Shape(node, None if path is None else "", [] if path is None else self.steps(node, path))
+        if path is not None and not self.problems_with(node):
+            shape.path = path_text(self.g, path)
         self.objects(node, RDF.type)
         shape.messages = [str(m) for m in self.objects(node, SH.message)]
         for cls in self.objects(node, SH["class"]):
@@ -420,6 +466,9 @@ class _Compiler:
         shape.sparql = self.objects(node, SH.sparql)
         return shape
 
+    def problems_with(self, node) -> bool:
+        return any(problem.startswith(f"{self.name(node)}: ") for problem in self.problems)
+
     def steps(self, shape, node, inverse: bool = False) -> list[tuple[URIRef, bool]]:
         """A path of IRIs, sequences and sh:inversePath as (predicate, inverse) steps."""
         if isinstance(node, URIRef):
@@ -438,8 +487,11 @@ class _Compiler:
     def walk(self, shape: _Shape, subject: str, value: str) -> str:
         """Triple patterns from ``subject`` along the shape's path to ``value``, fresh variables in between."""
         nodes = [subject] + [self.var("step") for _ in shape.steps[1:]] + [value]
-        return " ".join(f"{b} <{p}> {a} ." if inverse else f"{a} <{p}> {b} ."
+        return " ".join(self.triple(b, f"<{p}>", a) if inverse else self.triple(a, f"<{p}>", b)
                         for (p, inverse), a, b in zip(shape.steps, nodes, nodes[1:], strict=False))
+
+    def triple(self, s: str, p: str, o: str) -> str:
+        return _triple(s, p, o)
 
     def value_constraints(self, shape: _Shape) -> None:
         node, add = shape.node, shape.values.append
@@ -459,7 +511,8 @@ class _Compiler:
             if regex is None:
                 self.problem(node, f"sh:pattern {str(pattern)!r} (regex syntax the store may read otherwise)")
                 continue
-            add(_Value(SH.PatternConstraintComponent, lambda v, r=_string(regex): f"(isBlank({v}) || !REGEX(STR({v}), {r}))"))
+            text = _string(regex)
+            add(_Value(SH.PatternConstraintComponent, lambda v, r=text: f"(isBlank({v}) || !REGEX(STR({v}), {r}))"))
         low, high = self.integer(node, SH.minLength), self.integer(node, SH.maxLength)
         if low:
             add(_Value(SH.MinLengthConstraintComponent, lambda v, n=low: f"(isBlank({v}) || STRLEN(STR({v})) < {n})"))
@@ -473,16 +526,18 @@ class _Compiler:
                 if not isinstance(bound, Literal):
                     self.problem(node, f"{self.name(predicate)} {bound} is not a literal")
                     continue
-                add(_Value(component, lambda v, b=_sparql_term(bound), o=operator: f"!(isLiteral({v}) && COALESCE({v} {o} {b}, false))"))
+                term = _sparql_term(bound)
+                add(_Value(component, lambda v, b=term, o=operator: f"!(isLiteral({v}) && COALESCE({v} {o} {b}, false))"))
         if (node, SH["in"], None) in self.g:
             members = [_sparql_term(m) for m in self.items(node, SH["in"])]
-            add(_Value(SH.InConstraintComponent, lambda v, ms=members: "!(" + " || ".join(f"sameTerm({v}, {m})" for m in ms or ["false"]) + ")"))
+            add(_Value(SH.InConstraintComponent,
+                       lambda v, ms=members: "!(" + " || ".join(f"sameTerm({v}, {m})" for m in ms or ["false"]) + ")"))
         for members in self.objects(node, SH["or"]):
             shapes = list(Collection(self.g, members))
             add(_Value(SH.OrConstraintComponent, lambda v, ss=shapes: "!(" + " || ".join(self.conforms(s, v) for s in ss) + ")"))
 
     def class_test(self, cls) -> Callable[[str], str]:
-        return lambda v: f"NOT EXISTS {{ {v} {TYPE_PATH} <{cls}> }}"
+        return lambda v: f"NOT EXISTS {{ {_isa(v, cls)} }}"
 
     def datatype_test(self, node, datatype) -> Callable[[str], str]:
         d = str(datatype)
@@ -574,31 +629,53 @@ class _Compiler:
     def result_jobs(self, shape: _Shape, classes: list) -> None:
         if not shape.messages and (shape.values or shape.others or any(shape.counts)):
             self.problem(shape.node, "no sh:message (pyshacl would write a generic one)")
-        if shape.values:
-            self.compiled.jobs.append(self.value_job(shape, classes))
         low, high = shape.counts
+        one_step = len(shape.steps) == 1
+        if low == 1 and one_step:  # one query per set of focus classes finds every missing value
+            self.required[tuple(sorted(classes))].append(shape)
+            low = 0
+        if shape.values or high == 1 and one_step:
+            self.compiled.jobs.append(self.value_job(shape, classes))
+        if high == 1 and one_step:  # reported by the value query
+            high = None
         if low or high is not None:
             self.compiled.jobs.append(self.count_job(shape, classes, low or 0, high))
         for other in shape.others:
-            self.compiled.jobs.append(other.job(self, shape, classes))
+            self.compiled.jobs.extend(other.jobs(self, shape, classes))
         for constraint in shape.sparql:
             job = _SparqlConstraint(self, shape, constraint).job(classes)
             if job is not None:
                 self.compiled.jobs.append(job)
 
     def value_job(self, shape: _Shape, classes: list) -> _Job:
+        """The value nodes that fail a value constraint; and, for sh:maxCount 1, those beside another value node."""
         value = "?this" if shape.path is None else "?value"
         flags = [f"?b{i}" for i in range(len(shape.values))]
         binds = " ".join(f"BIND ({v.bad(value)} AS {flag})" for v, flag in zip(shape.values, flags, strict=True))
         step = "" if shape.path is None else self.walk(shape, "?this", "?value")
+        if shape.counts[1] == 1 and len(shape.steps) == 1:
+            step += f" OPTIONAL {{ {self.walk(shape, '?this', '?other')} FILTER (!sameTerm(?other, ?value)) }}"
+            binds += " BIND (BOUND(?other) AS ?more)"
+            flags.append("?more")
         query = (f"SELECT ?this {'?value ' if shape.path else ''}{' '.join(flags)} WHERE {{ {FOCUS} {step} {binds} "
                  f"FILTER ({' || '.join(flags)}) }}")
 
         def rows(solution, *_):
-            for v, flag in zip(shape.values, flags, strict=True):
+            for v, flag in zip(shape.values, flags, strict=False):
                 if _true(solution[flag[1:]]):
                     yield from _results(shape, solution["this"], v.component, value=solution[value[1:]])
+            if _true(solution["more"]):
+                yield from _results(shape, solution["this"], SH.MaxCountConstraintComponent)
         return _Job(query, classes, rows)
+
+    def required_job(self, classes: list, shapes: list[_Shape]) -> _Job:
+        """The focus nodes without a value for shapes of sh:minCount 1 and a path of one step."""
+        rows = " ".join(f"(<{shape.steps[0][0]}> {'true' if shape.steps[0][1] else 'false'} {i})" for i, shape in enumerate(shapes))
+        query = (f"SELECT ?this ?i WHERE {{ {FOCUS} VALUES (?p ?inverse ?i) {{ {rows} }} "
+                 f"FILTER (IF(?inverse, NOT EXISTS {{ {_triple('?value', '?p', '?this')} }}, "
+                 f"NOT EXISTS {{ {_triple('?this', '?p', '?value')} }})) }}")
+        return _Job(query, classes, lambda solution, *_: _results(shapes[int(solution["i"].value)], solution["this"],
+                                                                 SH.MinCountConstraintComponent))
 
     def count_job(self, shape: _Shape, classes: list, low: int, high: int | None) -> _Job:
         tests = [f"COUNT(DISTINCT ?value) < {low}"] if low else []
@@ -635,9 +712,9 @@ class _HasValue:
             return f"!sameTerm({focus}, {_sparql_term(self.value)})"
         return f"NOT EXISTS {{ {compiler.walk(shape, focus, _sparql_term(self.value))} }}"
 
-    def job(self, compiler: _Compiler, shape: _Shape, classes: list) -> _Job:
-        return _Job(f"SELECT DISTINCT ?this WHERE {{ {FOCUS} FILTER ({self.violated(compiler, shape, '?this')}) }}", classes,
-                    lambda solution, *_: _results(shape, solution["this"], SH.HasValueConstraintComponent))
+    def jobs(self, compiler: _Compiler, shape: _Shape, classes: list) -> list[_Job]:
+        return [_Job(f"SELECT DISTINCT ?this WHERE {{ {FOCUS} FILTER ({self.violated(compiler, shape, '?this')}) }}", classes,
+                     lambda solution, *_: _results(shape, solution["this"], SH.HasValueConstraintComponent))]
 
 
 @dataclass
@@ -650,44 +727,51 @@ class _Pair:
         """Where the node ``focus`` fails for its value node ``value``."""
         q = f"<{self.predicate}>"
         if self.component == SH.EqualsConstraintComponent:
-            return (f"{{ {compiler.walk(shape, focus, value)} FILTER NOT EXISTS {{ {focus} {q} {value} }} }} UNION "
-                    f"{{ {focus} {q} {value} FILTER NOT EXISTS {{ {compiler.walk(shape, focus, value)} }} }}")
+            return (f"{{ {compiler.walk(shape, focus, value)} FILTER NOT EXISTS {{ {compiler.triple(focus, q, value)} }} }} UNION "
+                    f"{{ {compiler.triple(focus, q, value)} FILTER NOT EXISTS {{ {compiler.walk(shape, focus, value)} }} }}")
         # pyshacl compares IRIs and strings as text, other literals by value; a string and a non-string fail
         text = "(isIRI({0}) || isLiteral({0}) && DATATYPE({0}) IN (<{1}>, <{2}>))".format("{0}", XSD.string, RDF.langString)
         left, right = text.format(value), text.format(other)
         fails = f"IF({left}, !{right} || !(STR({value}) < STR({other})), {right} || !COALESCE({value} < {other}, false))"
-        return f"{compiler.walk(shape, focus, value)} {focus} {q} {other} . FILTER ({fails})"
+        return f"{compiler.walk(shape, focus, value)} {compiler.triple(focus, q, other)} FILTER ({fails})"
 
     def violated(self, compiler: _Compiler, shape: _Shape, focus: str) -> str:
         return f"EXISTS {{ {self.pattern(compiler, shape, focus, compiler.var(), compiler.var())} }}"
 
-    def job(self, compiler: _Compiler, shape: _Shape, classes: list) -> _Job:
-        if self.component == SH.EqualsConstraintComponent:
-            # a (focus, value) pair found on one side only; a NOT EXISTS along the path, both ends bound, can be
-            # planned from the wrong end (every result of an election, for each result)
-            query = (f"SELECT ?this ?value WHERE {{ {FOCUS} {{ {compiler.walk(shape, '?this', '?value')} BIND (1 AS ?path) }} "
-                     f"UNION {{ ?this <{self.predicate}> ?value BIND (0 AS ?path) }} }} "
-                     "GROUP BY ?this ?value HAVING (MIN(?path) = MAX(?path))")
-        else:
+    def jobs(self, compiler: _Compiler, shape: _Shape, classes: list) -> list[_Job]:
+        def rows(solution, *_):
+            return _results(shape, solution["this"], self.component, value=solution["value"])
+
+        if self.component != SH.EqualsConstraintComponent:
             query = f"SELECT DISTINCT ?this ?value WHERE {{ {FOCUS} {self.pattern(compiler, shape, '?this', '?value', '?other')} }}"
-        return _Job(query, classes, lambda solution, *_: _results(shape, solution["this"], self.component, value=solution["value"]))
+            return [_Job(query, classes, rows)]
+        # each side in a query of its own, the focus nodes first (a UNION would be planned apart from them); the
+        # path's values missing from the predicate's: OPTIONAL, as Oxigraph plans a NOT EXISTS of several triples
+        # without the variables bound outside it (every citation of every record, for each record)
+        q = f"<{self.predicate}>"
+        missing = (f"FILTER NOT EXISTS {{ {compiler.walk(shape, '?this', '?value')} }}" if len(shape.steps) == 1 else
+                   f"OPTIONAL {{ {compiler.walk(shape, '?this', '?found')} FILTER (sameTerm(?found, ?value)) }} FILTER (!BOUND(?found))")
+        return [_Job(f"SELECT DISTINCT ?this ?value WHERE {{ {FOCUS} {compiler.walk(shape, '?this', '?value')} "
+                     f"FILTER NOT EXISTS {{ {compiler.triple('?this', q, '?value')} }} }}", classes, rows),
+                _Job(f"SELECT DISTINCT ?this ?value WHERE {{ {FOCUS} {compiler.triple('?this', q, '?value')} {missing} }}", classes, rows)]
 
 
 @dataclass
 class _Closed:
     allowed: list
 
-    def pattern(self, focus: str, p: str, o: str) -> str:
+    def pattern(self, compiler: _Compiler, focus: str, p: str, o: str) -> str:
         allowed = f"FILTER ({p} NOT IN ({', '.join(f'<{a}>' for a in self.allowed)}))" if self.allowed else ""
-        return f"{focus} {p} {o} . {allowed} FILTER (!(sameTerm({p}, <{RDF.type}>) && sameTerm({o}, <{RDFS.Resource}>)))"
+        return (f"{compiler.triple(focus, p, o)} {allowed} "
+                f"FILTER (!(sameTerm({p}, <{RDF.type}>) && sameTerm({o}, <{RDFS.Resource}>)))")
 
     def violated(self, compiler: _Compiler, shape: _Shape, focus: str) -> str:
-        return f"EXISTS {{ {self.pattern(focus, compiler.var(), compiler.var())} }}"
+        return f"EXISTS {{ {self.pattern(compiler, focus, compiler.var(), compiler.var())} }}"
 
-    def job(self, compiler: _Compiler, shape: _Shape, classes: list) -> _Job:
-        query = f"SELECT DISTINCT ?this ?p ?o WHERE {{ {FOCUS} {self.pattern('?this', '?p', '?o')} }}"
-        return _Job(query, classes, lambda solution, *_: _results(shape, solution["this"], SH.ClosedConstraintComponent,
-                                                        value=solution["o"], path=str(solution["p"])))
+    def jobs(self, compiler: _Compiler, shape: _Shape, classes: list) -> list[_Job]:
+        query = f"SELECT DISTINCT ?this ?p ?o WHERE {{ {FOCUS} {self.pattern(compiler, '?this', '?p', '?o')} }}"
+        return [_Job(query, classes, lambda solution, *_: _results(shape, solution["this"], SH.ClosedConstraintComponent,
+                                                                  value=solution["o"], path=str(solution["p"])))]
 
 
 @dataclass
@@ -704,11 +788,12 @@ class _Qualified:
             tests.append(compiler.distinct_values(shape, focus, self.high + 1, lambda x: compiler.conforms(self.value_shape, x)))
         return "(" + " || ".join(tests or ["false"]) + ")"
 
-    def job(self, compiler: _Compiler, shape: _Shape, classes: list) -> _Job:
+    def jobs(self, compiler: _Compiler, shape: _Shape, classes: list) -> list[_Job]:
         tests = ([f"COUNT(DISTINCT ?value) < {self.low}"] if self.low else []) + \
                 ([f"COUNT(DISTINCT ?value) > {self.high}"] if self.high is not None else [])
         query = (f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {FOCUS} OPTIONAL {{ {compiler.walk(shape, '?this', '?value')} "
-                 f"FILTER ({compiler.conforms(self.value_shape, '?value')}) }} }} GROUP BY ?this HAVING ({' || '.join(tests or ['false'])})")
+                 f"FILTER ({compiler.conforms(self.value_shape, '?value')}) }} }} "
+                 f"GROUP BY ?this HAVING ({' || '.join(tests or ['false'])})")
 
         def rows(solution, *_):
             n = int(solution["n"].value)
@@ -716,7 +801,7 @@ class _Qualified:
                 yield from _results(shape, solution["this"], SH.QualifiedMaxCountConstraintComponent)
             if self.low is not None and n < self.low:
                 yield from _results(shape, solution["this"], SH.QualifiedMinCountConstraintComponent)
-        return _Job(query, classes, rows)
+        return [_Job(query, classes, rows)]
 
 
 # ------------------------------------------------------------------------------------------------ SHACL-SPARQL
@@ -828,7 +913,7 @@ class _SparqlConstraint:
             return None
         hidden = ("" if "this" in self.names or self.star else " ?this") + "".join(
             f" (MAX(IF(isLiteral(?{v}) && DATATYPE(?{v}) = <{XSD_DECIMAL}>, IF(CONTAINS(STR(?{v}), \".\"), "
-            f"STRLEN(STRAFTER(STR(?{v}), \".\")), 1), 0)) AS ?__scale_{name})" for name, v in scales.items())
+            f"STRLEN(STRAFTER(STR(?{v}), \".\")), 1), 0)) AS ?{HIDDEN}scale_{name})" for name, v in scales.items())
         where = _where(self.text)
         if where is None:
             self.c.problem(self.shape.node, "its sh:select has no WHERE group the compiler can find")
@@ -843,7 +928,8 @@ class _SparqlConstraint:
                 self.c.problem(self.shape.node, "an aggregate query run per focus node that does not select $this")
                 return None
             return _Job(self.prolog + head + "{" + body + "}" + tail, classes, self.rows, per_focus=True)
-        where_text = f"{{ {{ SELECT DISTINCT * WHERE {{ {FOCUS} {body} }} }} }}" if repeats else f"{{ {FOCUS} {body} }}"
+        where_text = (f"{{ {{ SELECT DISTINCT * WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {FOCUS} }} }} {body} }} }} }}" if repeats
+                      else f"{{ {FOCUS} {body} }}")
         return _Job(self.prolog + head + where_text + tail, classes, self.rows)
 
     def value_kinds(self, query, projection) -> tuple[dict, dict]:
@@ -859,7 +945,8 @@ class _SparqlConstraint:
                 kinds[str(item["var"])] = "data" if str(item["var"]) in data else "other"
                 continue
             expr, name = _unwrap(item["expr"]), str(item["evar"])
-            summed = _unwrap(expr["vars"]) if isinstance(expr, CompValue) and expr.name == "Aggregate_Sum" and not _get(expr, "distinct") else None
+            plain_sum = isinstance(expr, CompValue) and expr.name == "Aggregate_Sum" and not _get(expr, "distinct")
+            summed = _unwrap(expr["vars"]) if plain_sum else None
             if isinstance(summed, Variable) and str(summed) in data:
                 kinds[name], scales[name] = "sum", str(summed)
             else:
@@ -913,7 +1000,7 @@ class _SparqlConstraint:
         return True
 
     def rows(self, solution, focus, variables) -> Iterable[Result]:
-        names = self.names or sorted(v for v in variables if not v.startswith("__"))
+        names = self.names or sorted(v for v in variables if not v.startswith(HIDDEN))
         value, path = solution["value"] if "value" in names else None, solution["path"] if "path" in names else None
         this = solution["this"] if self.this_projected else None
         if this is None and value is None and path is None:
@@ -934,8 +1021,8 @@ class _SparqlConstraint:
         kind = self.kinds.get(name, "data" if name == "this" else "other")
         if kind == "data":
             return term.value if "." in term.value else term.value + ".0"
-        if kind == "sum" and solution[f"__scale_{name}"] is not None:
-            places = int(solution[f"__scale_{name}"].value)
+        if kind == "sum" and solution[f"{HIDDEN}scale_{name}"] is not None:
+            places = int(solution[f"{HIDDEN}scale_{name}"].value)
             return format(Decimal(term.value).quantize(Decimal(1).scaleb(-places)), "f")
         return term.value
 
