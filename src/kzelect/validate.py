@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,8 +111,12 @@ _NAMES = bind_prefixes(Graph()).namespace_manager  # the build's graph has the p
 
 
 def _curie_path(path: str) -> str:
-    """A result path as ``validate`` shows it: ``prefix:local`` for an IRI, "" for an inverse path."""
-    return _NAMES.normalizeUri(URIRef(_iri(path))) if path.startswith("<") else ""
+    """A result path as ``validate`` shows it: ``prefix:local`` for a single IRI, "" for any other path.
+
+    ``path`` is SPARQL property-path text (``<p>``, ``^<p>``, ``<a>/<b>``, ...); pyshacl reports a path that is not
+    a single IRI as a blank node, which ``validate`` shows as "".
+    """
+    return _NAMES.normalizeUri(URIRef(path[1:-1])) if re.fullmatch(r"<[^<>]*>", path) else ""
 
 
 def _owner_in(store: ox.Store, node: str) -> str:

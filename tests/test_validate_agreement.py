@@ -1,0 +1,81 @@
+"""The build's validation (``validate_quads``: compiled shapes and the checks on pyoxigraph) gives the same Report as
+``validate`` (pyshacl and the checks on rdflib): the same violations, with the same locations, labels, paths and
+messages, on the real graph, on every invalid shape fixture, on synthetic broken variants and on corruptions of the
+real graph. tests/test_shapequeries.py compares the shapes' raw results; this compares what users read."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rdflib import Graph
+
+from kzelect.build import Locations, assemble
+from kzelect.data import load_data
+from kzelect.graph import triples_by_graph
+from kzelect.namespaces import bind_prefixes
+from kzelect.quads import Quads
+from kzelect.synth import BROKEN, synth
+from kzelect.validate import _curie_path, validate, validate_quads
+from test_shapequeries import corrupt, split
+from test_shapes import INVALID, merged
+
+
+def reports(groups: dict[str, list], locations=None):
+    """(validate_quads's Report, validate's) on the named graphs ``groups`` and their union."""
+    union = bind_prefixes(Graph())  # as the build's graph: validate shows paths in its prefixes
+    for triples in groups.values():
+        for triple in triples:
+            union.add(triple)
+    return validate_quads(Quads.of(groups), locations=locations), validate(union, locations=locations)
+
+
+def test_the_real_graph_gives_the_same_report():
+    loaded = load_data()
+    fast, slow = reports(triples_by_graph(loaded), Locations(loaded))
+    assert fast == slow
+    assert fast.conforms
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_an_invalid_shape_fixture_gives_the_same_report(path):
+    fast, slow = reports(split(merged(path)))
+    assert fast == slow
+    assert not fast.conforms
+
+
+@pytest.mark.parametrize("fixture, shape", [("record-derived-from-uncited-source", "Fact-sources"),
+                                             ("result-election-differs-from-report", "PartyResult-reportElection")])
+def test_a_sequence_path_is_shown_as_validate_shows_it(fixture, shape):
+    """Regression: the fast path showed a sequence path (``<a>/<b>``) as a mangled CURIE; validate shows ""."""
+    fast, slow = reports(split(merged(next(p for p in INVALID if p.stem == fixture))))
+    assert [v.path for v in fast.violations if v.shape.endswith(f"#{shape}")] == [""]
+    assert fast == slow
+
+
+def test_a_path_is_a_curie_only_when_it_is_one_iri():
+    assert _curie_path("<https://w3id.org/kzelect/ontology#votes>") == "kze:votes"
+    for text in ("<https://w3id.org/kzelect/ontology#a>/<https://w3id.org/kzelect/ontology#b>",
+                 "^<https://w3id.org/kzelect/ontology#a>", "(<http://example.org/a>|<http://example.org/b>)",
+                 "<http://example.org/a>*"):
+        assert _curie_path(text) == ""
+
+
+@pytest.mark.parametrize("broken", sorted(set(BROKEN) - {"negative-votes"}))  # negative votes: the loader refuses
+def test_a_synthetic_broken_variant_gives_the_same_report(tmp_path, broken):
+    made = synth(tmp_path / "s", 1, 6, 3, broken=(broken,))
+    built = assemble(made.folder, check=False)
+    assert built.report == validate(built.graph, locations=Locations(built.data))
+    assert not built.report.conforms
+
+
+def test_corruptions_of_the_real_graph_give_the_same_report():
+    groups = triples_by_graph(load_data())
+    graph = Graph()
+    for triples in groups.values():
+        for triple in triples:
+            graph.add(triple)
+    corrupt(graph, random.Random(20240818))
+    fast, slow = reports({"corrupted": sorted(graph)})
+    assert fast == slow
+    assert {v.path for v in fast.violations} > {""}
