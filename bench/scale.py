@@ -63,13 +63,13 @@ def child_pipeline(data: str, out: str) -> dict:
     lap("the triples as N-Triples per graph (pyoxigraph)")
     report = validate_quads(quads, locations=Locations(loaded))
     lap("validate: shapes as SPARQL on pyoxigraph + checks")
-    files = export.render(quads)
-    lap("write Turtle, JSON-LD, N-Triples, TriG in memory")
     with folder.staged(Path(out)) as staging:
-        export.write(files, staging)
-        lap("write the files")
-        store.refresh(staging)
-        lap("load the query store (on disk)")
+        with store.loading(staging, quads):  # the query store loads on a thread of its own meanwhile
+            files = export.render(quads)
+            lap("write Turtle, JSON-LD, N-Triples, TriG in memory (the query store loading beside)")
+            export.write(files, staging)
+            lap("write the files")
+        lap("wait for the query store (on disk) to be loaded")
     return {"steps": lap.steps, "triples": len(quads), "violations": len(report.violations)}
 
 

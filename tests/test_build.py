@@ -17,8 +17,10 @@ from rdflib import Dataset, Graph
 from rdflib.compare import to_isomorphic
 
 from conftest import FIXTURES
-from kzelect import export, paths
+from kzelect import export, paths, store
+from kzelect.build import build
 from kzelect.cli import main
+from kzelect.folder import OutputError
 
 FORMATS = {
     export.TURTLE: ("turtle", pyoxigraph.RdfFormat.TURTLE),
@@ -118,6 +120,41 @@ def test_failed_build_leaves_earlier_outputs_intact(built, tmp_path):
     assert result.exit_code == 2
     assert "quote-not-in-source.yaml" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_the_query_store_holds_what_the_exports_hold(built, tmp_path):
+    """The build loads the query store from its quads while it writes the exports (store.loading); a query on an
+    output folder without a store loads it from the exports (store.refresh): the two hold the same quads."""
+    out = tmp_path / "dist"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("store"))
+    store.refresh(out)
+
+    def quads(folder: Path) -> set[str]:
+        return {str(quad) for quad in pyoxigraph.Store.read_only(str(store.database(folder)))}
+
+    made, loaded = quads(built), quads(out)
+    assert made == loaded
+    assert any(q.endswith("<https://w3id.org/kzelect/id/graph/parties>") for q in made)  # the named graphs
+    assert len({q for q in made if q.count("> <") + q.count('" <') == 2}) > 1000  # and the default graph (no 4th term)
+
+
+def test_a_build_that_fails_while_the_store_loads_leaves_nothing_behind(built, tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    shutil.copytree(built, out)
+    def left() -> list[str]:  # beside the output folder, only its lock file may be new
+        return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.name != ".dist.lock")
+
+    before = left()
+
+    def failing(quads):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "render", failing)
+    with pytest.raises(OutputError, match="Nothing was changed"):
+        build(out)
+    assert left() == before
+    assert not list(out.glob(".store-*"))
+    assert store.refresh(out) == store.location(out)  # the earlier store is in place and current
 
 
 def test_the_dataset_describes_itself(built):

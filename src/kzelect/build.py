@@ -104,10 +104,8 @@ def build(out: Path, data_dir: Path = paths.DATA, synthetic_ok: bool = True) -> 
         if assembled.data.synthetic and not synthetic_ok:
             raise folder.OutputError(f"{paths.relative(data_dir)} holds synthetic data (kzelect synth): it is never built into "
                                      f"the real graph's default folder {out}; give another folder with --out")
-        files = export.render(assembled.quads)
-        with folder.staged(out) as staging:
+        with folder.staged(out) as staging, store.loading(staging, assembled.quads):
+            files = export.render(assembled.quads)
             with step("write the files"):
                 export.write(files, staging)
-            with step("load the query store"):
-                store.refresh(staging)
     return BuildResult(sorted(files), len(assembled.quads), len(assembled.data.records))

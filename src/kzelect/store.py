@@ -16,12 +16,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph
 
 from .errors import KzelectError
 from .folder import MANIFEST, umask
+from .progress import step
+from .quads import Quads
 
 STORE = "store"
 STAMP = "LOADED-FROM"
@@ -59,21 +63,64 @@ def refresh(out: Path) -> Path:
     target, stamp = location(out), _stamp(out)
     if _loaded(target) == stamp:
         return target
-    staging = Path(tempfile.mkdtemp(prefix=".store-", dir=out))
-    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; the store is for every user the umask allows
-    try:
-        store = pyoxigraph.Store(str(staging / "db"))
+    with _fresh(out) as (staging, store):
         store.bulk_load(path=str(out / NTRIPLES), format=pyoxigraph.RdfFormat.N_TRIPLES,
                         to_graph=pyoxigraph.DefaultGraph())
         store.bulk_load(path=str(out / TRIG), format=pyoxigraph.RdfFormat.TRIG)
-        store.optimize()
-        store.flush()
-        del store
-        (staging / STAMP).write_text(stamp)
-        _swap(staging, target)
+        _finish(store, staging, stamp, target)
+    return target
+
+
+@contextmanager
+def loading(out: Path, quads: Quads):
+    """Load ``quads`` into the store of the build folder ``out`` on a thread of its own, while the caller writes the
+    exports into ``out``; on leaving, wait for it and put it in place (then ``refresh`` finds it current).
+
+    The same store as ``refresh`` makes from the exports (tests/test_build.py checks it): the named graphs are the
+    TriG's, the default graph their union (the N-Triples'). pyoxigraph releases the GIL while it loads, so on two
+    cores the load costs the build little more than waiting for it.
+    """
+    out = Path(out)
+    with _fresh(out) as (staging, store):
+        failed: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                for name, data in sorted(quads.graphs.items()):
+                    for graph in (pyoxigraph.NamedNode(name), pyoxigraph.DefaultGraph()):
+                        store.bulk_load(data, format=pyoxigraph.RdfFormat.N_TRIPLES, to_graph=graph)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
+                failed.append(error)
+
+        thread = threading.Thread(target=load, name="kzelect-store-load", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            with step("load the query store"):
+                thread.join()
+        if failed:
+            raise failed[0]
+        _finish(store, staging, _stamp(out), location(out))
+
+
+@contextmanager
+def _fresh(out: Path):
+    """A new, empty store in a scratch folder inside ``out``, removed on leaving (``_finish`` moves it out first)."""
+    staging = Path(tempfile.mkdtemp(prefix=".store-", dir=out))
+    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; the store is for every user the umask allows
+    try:
+        yield staging, pyoxigraph.Store(str(staging / "db"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
+
+
+def _finish(store: pyoxigraph.Store, staging: Path, stamp: str, target: Path) -> None:
+    store.optimize()
+    store.flush()
+    del store
+    (staging / STAMP).write_text(stamp)
+    _swap(staging, target)
 
 
 def _swap(staging: Path, target: Path) -> None:
