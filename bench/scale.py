@@ -237,7 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="real,10k,100k,1M", help="graph sizes, of " + ", ".join(SIZES))
     parser.add_argument("--pyshacl", default="10k", help="sizes at which to run pyshacl the plain way too (slow: "
-                        "about an hour at 100k); '' for none")
+                        "about 10 minutes per graph at 100k, twice); '' for none")
     parser.add_argument("--repeat", type=int, default=5, help="runs per query (the median is shown)")
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s]
