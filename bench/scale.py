@@ -60,6 +60,7 @@ def child_pipeline(data: str, out: str) -> dict:
     assert missing_in(groups, loaded, data_dir).ok
     lap("check the published URIs")
     quads = Quads.of(groups)
+    del groups  # as the build does: the quads hold them
     lap("the triples as N-Triples per graph (pyoxigraph)")
     report = validate_quads(quads, locations=Locations(loaded))
     lap("validate: shapes as SPARQL on pyoxigraph + checks")

@@ -11,7 +11,7 @@ from rdflib import Dataset, Graph
 from . import export, folder, paths, rows, store
 from .data import CuratedData, load_data
 from .errors import EXIT_INVALID, KzelectError
-from .graph import Triple, named_graphs, triples_by_graph, union_graph, uri
+from .graph import named_graphs, triples_by_graph, union_graph, uri
 from .progress import step
 from .quads import Quads
 from .rows import OxigraphTerms
@@ -33,10 +33,12 @@ class ValidationFailed(KzelectError):
 
 @dataclass
 class Assembled:
-    """The graph built and checked in memory: its triples by named graph, as quads, and the validation report."""
+    """The graph built and checked in memory: its named graphs as quads, and the validation report.
+
+    The triples themselves are not kept: at millions of triples they would double the build's memory.
+    """
 
     data: CuratedData
-    groups: dict[str, list[Triple]]
     quads: Quads
     report: Report
 
@@ -87,10 +89,11 @@ def assemble(data_dir: Path = paths.DATA, check: bool = True) -> Assembled:
     if check and not contract.ok:
         raise PublishedUrisMissing(contract.text())
     quads = Quads.of(groups)
+    del groups  # the quads hold them
     report = validate_quads(quads, locations=locations(data))
     if check and not report.conforms:
         raise ValidationFailed(report)
-    return Assembled(data, groups, quads, report)
+    return Assembled(data, quads, report)
 
 
 def build(out: Path, data_dir: Path = paths.DATA, synthetic_ok: bool = True) -> BuildResult:

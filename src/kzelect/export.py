@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pyoxigraph
@@ -79,14 +80,18 @@ def to_jsonld(source) -> bytes:
         return rdflib_jsonld(source)
     ctx = context()["@context"]
     compact = _Compactor(ctx)
-    nodes: dict[str, dict[str, list]] = {}
+    # The lines are sorted, so each subject's triples come together: a node is written out as soon as its subject
+    # changes, and only the nodes' texts are kept (then sorted by @id, as rdflib's output is).
+    parts: list[tuple[str, bytes]] = []
+    iri, node = None, {}
     for triple in pyoxigraph.parse(to_ntriples(source), format=NT):
         subject = triple.subject
         if not isinstance(subject, pyoxigraph.NamedNode):
             raise ValueError(f"blank node {subject} in the graph: every node of kzelect's graph has an IRI")
-        node = nodes.get(subject.value)
-        if node is None:
-            node = nodes[subject.value] = {"@id": [_string(subject.value)]}
+        if subject.value != iri:
+            if node:
+                parts.append((iri, _node(node).encode("utf-8")))
+            iri, node = subject.value, {"@id": [_string(subject.value)]}
         predicate, obj = triple.predicate.value, triple.object
         if predicate == RDF_TYPE and isinstance(obj, pyoxigraph.NamedNode):
             key, value = "@type", _string(compact.symbol(obj.value))
@@ -97,11 +102,15 @@ def to_jsonld(source) -> bytes:
             node[key] = [value]
         else:
             values.append(value)
-    head = _dump({"@context": ctx, "@graph": []}).decode("utf-8")
-    before, after = head.split('"@graph": []')
-    parts = [_node(nodes[key]) for key in sorted(nodes)]
-    body = '"@graph": [\n    ' + ",\n    ".join(parts) + "\n  ]" if parts else '"@graph": []'
-    return (before + body + after).encode("utf-8")
+    if node:
+        parts.append((iri, _node(node).encode("utf-8")))
+    parts.sort(key=lambda part: part[0])
+    if any(a[0] == b[0] for a, b in pairwise(parts)):
+        raise ValueError("the N-Triples lines are not sorted: a subject's triples are apart")
+    before, after = _dump({"@context": ctx, "@graph": []}).split(b'"@graph": []')
+    if not parts:
+        return before + b'"@graph": []' + after
+    return b"".join([before, b'"@graph": [\n    ', b",\n    ".join(text for _, text in parts), b"\n  ]", after])
 
 
 # A value of the JSON-LD writer is its JSON text (a string, number or boolean) or, for an object, a tuple of
