@@ -15,9 +15,11 @@ from kzelect.data import load_data
 from kzelect.graph import triples_by_graph
 from kzelect.namespaces import bind_prefixes
 from kzelect.quads import Quads
+from kzelect.rdfinput import read_all
 from kzelect.synth import BROKEN, synth
-from kzelect.validate import _curie_path, validate, validate_quads
+from kzelect.validate import _curie_path, validate, validate_files, validate_quads
 from test_shapequeries import corrupt, split
+from test_shapes import FIXTURES as SHAPE_FIXTURES
 from test_shapes import INVALID, merged
 
 
@@ -79,3 +81,13 @@ def test_corruptions_of_the_real_graph_give_the_same_report():
     fast, slow = reports({"corrupted": sorted(graph)})
     assert fast == slow
     assert {v.path for v in fast.violations} > {""}
+
+
+@pytest.mark.parametrize("fixture", ["record-derived-from-uncited-source", "report-two-results-for-one-party",
+                                     "label-without-language-tag", "citation-beyond-end-of-source"])
+def test_validating_files_gives_the_report_of_validate(fixture):
+    """``kzelect validate FILE...`` reads with rdflib and validates the build's way; pyshacl gives the same Report."""
+    files = [SHAPE_FIXTURES / "base.ttl", SHAPE_FIXTURES / "invalid" / f"{fixture}.ttl"]
+    fast = validate_files(files)
+    assert fast == validate(read_all(files))
+    assert not fast.conforms
