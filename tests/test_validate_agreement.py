@@ -8,14 +8,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from rdflib import Graph
+from rdflib import Dataset, Graph, URIRef
 
 from kzelect.build import Locations, assemble
 from kzelect.data import load_data
+from kzelect.errors import InputError
 from kzelect.graph import triples_by_graph
 from kzelect.namespaces import bind_prefixes
 from kzelect.quads import Quads
-from kzelect.rdfinput import read_all
+from kzelect.rdfinput import read_all, read_quads
 from kzelect.synth import BROKEN, synth
 from kzelect.validate import _curie_path, validate, validate_files, validate_quads
 from test_shapequeries import corrupt, split
@@ -91,3 +92,42 @@ def test_validating_files_gives_the_report_of_validate(fixture):
     fast = validate_files(files)
     assert fast == validate(read_all(files))
     assert not fast.conforms
+
+
+@pytest.mark.parametrize("suffix", [".nt", ".nq", ".trig", ".jsonld"])
+def test_validating_files_in_each_format_gives_the_report_of_validate(tmp_path, suffix):
+    """pyoxigraph reads N-Triples, N-Quads, Turtle and TriG for validation, rdflib the other formats."""
+    fixture = SHAPE_FIXTURES / "invalid" / "report-two-results-for-one-party.ttl"
+    dataset = Dataset()
+    dataset.graph(URIRef("https://example.org/graph/one")).parse(SHAPE_FIXTURES / "base.ttl")
+    dataset.graph(URIRef("https://example.org/graph/two")).parse(fixture)
+    combined = tmp_path / f"combined{suffix}"
+    if suffix == ".nt":
+        graph = Graph()
+        for s, p, o, _ in dataset.quads():
+            graph.add((s, p, o))
+        graph.serialize(combined, format="nt")
+    else:
+        dataset.serialize(combined, format={".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld"}[suffix])
+    fast = validate_files([combined])
+    assert fast == validate(read_all([combined]))
+    assert not fast.conforms
+
+
+def test_each_file_keeps_its_own_blank_nodes(tmp_path):
+    for name, value in (("a.nt", "x"), ("b.nt", "y"), ("c.ttl", "z")):
+        (tmp_path / name).write_text(f'_:b0 <https://example.org/p> "{value}" .\n')
+    store = read_quads([tmp_path / "a.nt", tmp_path / "b.nt", tmp_path / "c.ttl"]).store()
+    subjects = {quad.subject for quad in store.quads_for_pattern(None, None, None)}
+    assert len(subjects) == 3
+
+
+def test_a_file_pyoxigraph_cannot_read_is_reported_as_before(tmp_path):
+    broken = tmp_path / "broken.nt"
+    broken.write_text('<https://example.org/a> <https://example.org/p> "x" .\n<https://example.org/a> <p> .\n')
+    with pytest.raises(InputError) as caught:
+        read_quads([broken, tmp_path / "missing.ttl"])
+    with pytest.raises(InputError) as before:
+        read_all([broken, tmp_path / "missing.ttl"])
+    assert str(caught.value) == str(before.value)
+    assert "broken.nt:2" in str(caught.value) and "missing.ttl" in str(caught.value)
