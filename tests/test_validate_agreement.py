@@ -94,6 +94,7 @@ def test_validating_files_gives_the_report_of_validate(fixture):
     assert not fast.conforms
 
 
+@pytest.mark.filterwarnings("ignore:Dataset.contexts is deprecated:DeprecationWarning")  # rdflib's own serialisers
 @pytest.mark.parametrize("suffix", [".nt", ".nq", ".trig", ".jsonld"])
 def test_validating_files_in_each_format_gives_the_report_of_validate(tmp_path, suffix):
     """pyoxigraph reads N-Triples, N-Quads, Turtle and TriG for validation, rdflib the other formats."""
@@ -106,7 +107,7 @@ def test_validating_files_in_each_format_gives_the_report_of_validate(tmp_path, 
         graph = Graph()
         for s, p, o, _ in dataset.quads():
             graph.add((s, p, o))
-        graph.serialize(combined, format="nt")
+        graph.serialize(combined, format="nt", encoding="utf-8")
     else:
         dataset.serialize(combined, format={".nq": "nquads", ".trig": "trig", ".jsonld": "json-ld"}[suffix])
     fast = validate_files([combined])
