@@ -13,8 +13,7 @@ from rdflib import Dataset, Graph, URIRef
 from kzelect.build import Locations, assemble
 from kzelect.data import load_data
 from kzelect.errors import InputError
-from kzelect.graph import triples_by_graph
-from kzelect.namespaces import bind_prefixes
+from kzelect.graph import triples_by_graph, union_graph
 from kzelect.quads import Quads
 from kzelect.rdfinput import read_all, read_quads
 from kzelect.synth import BROKEN, synth
@@ -26,10 +25,7 @@ from test_shapes import INVALID, merged
 
 def reports(groups: dict[str, list], locations=None):
     """(validate_quads's Report, validate's) on the named graphs ``groups`` and their union."""
-    union = bind_prefixes(Graph())  # as the build's graph: validate shows paths in its prefixes
-    for triples in groups.values():
-        for triple in triples:
-            union.add(triple)
+    union = union_graph(groups)  # with the project's prefixes, as the build's graph: validate shows paths in them
     return validate_quads(Quads.of(groups), locations=locations), validate(union, locations=locations)
 
 
@@ -73,11 +69,7 @@ def test_a_synthetic_broken_variant_gives_the_same_report(tmp_path, broken):
 
 
 def test_corruptions_of_the_real_graph_give_the_same_report():
-    groups = triples_by_graph(load_data())
-    graph = Graph()
-    for triples in groups.values():
-        for triple in triples:
-            graph.add(triple)
+    graph = union_graph(triples_by_graph(load_data()))
     corrupt(graph, random.Random(20240818))
     fast, slow = reports({"corrupted": sorted(graph)})
     assert fast == slow

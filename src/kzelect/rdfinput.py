@@ -27,7 +27,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from .errors import InputError
 from .graph import GRAPH_BASE
 from .progress import step
-from .quads import Quads, Terms
+from .quads import Quads
 
 FORMATS = {  # file extension -> rdflib format
     ".ttl": "turtle", ".n3": "n3", ".nt": "nt", ".nq": "nquads", ".trig": "trig",
@@ -57,53 +57,52 @@ class _EndOfProlog(Exception):
 
 def read_all(files: list[Path]) -> Graph:
     """The union of the files' triples; one InputError listing every file that cannot be read."""
-    graph, problems = Graph(), []
-    for file in files:
-        try:
-            part = read(file)
-        except InputError as error:
-            problems.append(str(error))
-            continue
+    graph = Graph()
+    for part in _each(files, lambda file, _: read(file)):
         graph += part
         for prefix, namespace in part.namespaces():
             graph.bind(prefix, namespace, override=False)
-    if problems:
-        raise InputError("\n".join(problems))
     return graph
 
 
 def read_quads(files: list[Path]) -> Quads:
-    """The files' triples (of all their graphs) as N-Triples, a named graph per file, for ``validate_quads``.
+    """The files' triples (of all their graphs), a named graph per file, for ``validate_quads``.
 
     N-Triples, N-Quads, Turtle and TriG name nothing to fetch, so pyoxigraph reads them (rdflib takes minutes on
     millions of triples); a file it cannot read, and every other format, is read by ``read``, so what is refused
     and how an error is reported stay as they are. Each file's blank nodes are its own. One InputError lists every
     file that cannot be read.
     """
-    graphs, problems = {}, []
-    for index, file in enumerate(files, 1):
+    return Quads({name: data for part in _each(files, _quads) for name, data in part.graphs.items()})
+
+
+def _each(files: list[Path], reader) -> list:
+    """``reader(file, number)`` of each file; one InputError listing every file that cannot be read."""
+    parts, problems = [], []
+    for number, file in enumerate(files, 1):
         try:
             with step(f"read {Path(file).name}"):
-                graphs[f"{GRAPH_BASE}file-{index}"] = _ntriples(Path(file), f"f{index}")
+                parts.append(reader(Path(file), number))
         except InputError as error:
             problems.append(str(error))
     if problems:
         raise InputError("\n".join(problems))
-    return Quads(graphs)
+    return parts
 
 
-def _ntriples(path: Path, tag: str) -> bytes:
+def _quads(path: Path, number: int) -> Quads:
+    name = f"file-{number}"
     fmt = format_of(path)
     if fmt in FAST:
         data = _bytes(path)
         try:
-            triples = [_own_blank_nodes(quad.triple, tag)
+            triples = [_own_blank_nodes(quad.triple, f"f{number}")
                        for quad in pyoxigraph.parse(data, format=OXIGRAPH[fmt], base_iri=path.resolve().as_uri())]
         except Exception:  # noqa: BLE001 - pyoxigraph's SyntaxError and the like
             pass  # read() reports it as for any file, or reads what rdflib accepts and Oxigraph does not
         else:
-            return pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
-    return pyoxigraph.serialize(Terms().triples(read(path)), format=pyoxigraph.RdfFormat.N_TRIPLES)
+            return Quads({f"{GRAPH_BASE}{name}": pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)})
+    return Quads.of_graph(read(path), name)
 
 
 def _own_blank_nodes(triple: pyoxigraph.Triple, tag: str) -> pyoxigraph.Triple:
